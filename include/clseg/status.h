@@ -1,0 +1,95 @@
+/* Status codes: OpenCL's own numbers where the failure is OpenCL's, clseg's below -2048. */
+#ifndef CLSEG_STATUS_H
+#define CLSEG_STATUS_H
+
+#include "clseg/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum clseg_status {
+    CLSEG_STATUS_SUCCESS = 0,
+    /* Mirrors of OpenCL 1.2 error codes (cl.h), so a driver's code passes through unchanged. */
+    CLSEG_STATUS_DEVICE_NOT_FOUND = -1,
+    CLSEG_STATUS_DEVICE_NOT_AVAILABLE = -2,
+    CLSEG_STATUS_COMPILER_NOT_AVAILABLE = -3,
+    CLSEG_STATUS_MEM_OBJECT_ALLOCATION_FAILURE = -4,
+    CLSEG_STATUS_OUT_OF_RESOURCES = -5,
+    CLSEG_STATUS_OUT_OF_HOST_MEMORY = -6,
+    CLSEG_STATUS_PROFILING_INFO_NOT_AVAILABLE = -7,
+    CLSEG_STATUS_MEM_COPY_OVERLAP = -8,
+    CLSEG_STATUS_IMAGE_FORMAT_MISMATCH = -9,
+    CLSEG_STATUS_IMAGE_FORMAT_NOT_SUPPORTED = -10,
+    CLSEG_STATUS_BUILD_PROGRAM_FAILURE = -11,
+    CLSEG_STATUS_MAP_FAILURE = -12,
+    CLSEG_STATUS_MISALIGNED_SUB_BUFFER_OFFSET = -13,
+    CLSEG_STATUS_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST = -14,
+    CLSEG_STATUS_COMPILE_PROGRAM_FAILURE = -15,
+    CLSEG_STATUS_LINKER_NOT_AVAILABLE = -16,
+    CLSEG_STATUS_LINK_PROGRAM_FAILURE = -17,
+    CLSEG_STATUS_DEVICE_PARTITION_FAILED = -18,
+    CLSEG_STATUS_KERNEL_ARG_INFO_NOT_AVAILABLE = -19,
+    CLSEG_STATUS_INVALID_VALUE = -30,
+    CLSEG_STATUS_INVALID_DEVICE_TYPE = -31,
+    CLSEG_STATUS_INVALID_PLATFORM = -32,
+    CLSEG_STATUS_INVALID_DEVICE = -33,
+    CLSEG_STATUS_INVALID_CONTEXT = -34,
+    CLSEG_STATUS_INVALID_QUEUE_PROPERTIES = -35,
+    CLSEG_STATUS_INVALID_COMMAND_QUEUE = -36,
+    CLSEG_STATUS_INVALID_HOST_PTR = -37,
+    CLSEG_STATUS_INVALID_MEM_OBJECT = -38,
+    CLSEG_STATUS_INVALID_IMAGE_FORMAT_DESCRIPTOR = -39,
+    CLSEG_STATUS_INVALID_IMAGE_SIZE = -40,
+    CLSEG_STATUS_INVALID_SAMPLER = -41,
+    CLSEG_STATUS_INVALID_BINARY = -42,
+    CLSEG_STATUS_INVALID_BUILD_OPTIONS = -43,
+    CLSEG_STATUS_INVALID_PROGRAM = -44,
+    CLSEG_STATUS_INVALID_PROGRAM_EXECUTABLE = -45,
+    CLSEG_STATUS_INVALID_KERNEL_NAME = -46,
+    CLSEG_STATUS_INVALID_KERNEL_DEFINITION = -47,
+    CLSEG_STATUS_INVALID_KERNEL = -48,
+    CLSEG_STATUS_INVALID_ARG_INDEX = -49,
+    CLSEG_STATUS_INVALID_ARG_VALUE = -50,
+    CLSEG_STATUS_INVALID_ARG_SIZE = -51,
+    CLSEG_STATUS_INVALID_KERNEL_ARGS = -52,
+    CLSEG_STATUS_INVALID_WORK_DIMENSION = -53,
+    CLSEG_STATUS_INVALID_WORK_GROUP_SIZE = -54,
+    CLSEG_STATUS_INVALID_WORK_ITEM_SIZE = -55,
+    CLSEG_STATUS_INVALID_GLOBAL_OFFSET = -56,
+    CLSEG_STATUS_INVALID_EVENT_WAIT_LIST = -57,
+    CLSEG_STATUS_INVALID_EVENT = -58,
+    CLSEG_STATUS_INVALID_OPERATION = -59,
+    CLSEG_STATUS_INVALID_GL_OBJECT = -60,
+    CLSEG_STATUS_INVALID_BUFFER_SIZE = -61,
+    CLSEG_STATUS_INVALID_MIP_LEVEL = -62,
+    CLSEG_STATUS_INVALID_GLOBAL_WORK_SIZE = -63,
+    CLSEG_STATUS_INVALID_PROPERTY = -64,
+    CLSEG_STATUS_INVALID_IMAGE_DESCRIPTOR = -65,
+    CLSEG_STATUS_INVALID_COMPILER_OPTIONS = -66,
+    CLSEG_STATUS_INVALID_LINKER_OPTIONS = -67,
+    CLSEG_STATUS_INVALID_DEVICE_PARTITION_COUNT = -68,
+    CLSEG_STATUS_PLATFORM_NOT_FOUND = -1001, /* cl_khr_icd: the loader found no platform */
+
+    /* clseg's own. */
+    CLSEG_STATUS_INVALID_ARGUMENT = -2048, /* a caller's argument is out of range or NULL */
+    CLSEG_STATUS_SHAPE_MISMATCH = -2049,   /* tensors' shapes do not fit the operation */
+    CLSEG_STATUS_UNKNOWN_DEVICE = -2050,   /* a device selector matched no device */
+    CLSEG_STATUS_MEMORY_LIMIT = -2051,     /* the context's memory limit would be exceeded */
+    CLSEG_STATUS_KERNEL_SOURCE = -2052,    /* a .cl source could not be found or read */
+    CLSEG_STATUS_IO = -2053,               /* reading or writing a file failed */
+    CLSEG_STATUS_BAD_FORMAT = -2054,       /* a file's contents are not what they should be */
+    CLSEG_STATUS_NOT_SUPPORTED = -2055,    /* valid, but not implemented for this input or device */
+    CLSEG_STATUS_CONTEXT_MISMATCH = -2056, /* objects from two different contexts were mixed */
+    CLSEG_STATUS_VERIFY_FAILED = -2057,    /* a kernel disagreed with the reference backend */
+    CLSEG_STATUS_INTERRUPTED = -2058,      /* the caller asked the work to stop */
+    CLSEG_STATUS_INTERNAL = -2059          /* a bug in clseg: please report it */
+} clseg_status;
+
+/* A fixed description such as "invalid buffer size (CL_INVALID_BUFFER_SIZE)"; never NULL. */
+CLSEG_API const char *clseg_status_str(clseg_status status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* What the context and tensor handles hold, shared by the library's own files. */
+#ifndef CLSEG_INTERNAL_H
+#define CLSEG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "clseg/context.h"
+#include "clseg/tensor.h"
+
+#if defined(__GNUC__)
+#define CLSEG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define CLSEG_PRINTF(fmt, args)
+#endif
+
+struct clseg_context {
+    const clseg_backend_iface *iface;
+    clseg_backend *backend;
+    clseg_device_info device;
+    clseg_log_fn log;
+    void *log_user;
+    char *cache_dir;  /* NULL: no disk cache */
+    char *kernel_dir; /* NULL: embedded sources */
+    uint64_t memory_limit;
+    clseg_memory_stats mem;
+    clseg_cache_stats cache;
+    char error[16384];
+};
+
+/* A device buffer shared by a tensor and its views. */
+typedef struct clseg_storage {
+    clseg_buffer *buf;
+    size_t bytes;
+    int refs;
+} clseg_storage;
+
+struct clseg_tensor {
+    clseg_context *ctx;
+    clseg_storage *storage;
+    size_t offset; /* elements */
+    clseg_shape shape;
+};
+
+/* Records a failure as the context's last error ("what: details") and returns status. */
+clseg_status clseg_fail(clseg_context *ctx, clseg_status status, const char *fmt, ...) CLSEG_PRINTF(3, 4);
+void clseg_log(const clseg_context *ctx, clseg_log_level level, const char *fmt, ...) CLSEG_PRINTF(3, 4);
+
+/* Writes into a caller's (err, err_size) buffer, which may be NULL. */
+void clseg_errbuf_set(char *err, size_t err_size, const char *fmt, ...) CLSEG_PRINTF(3, 4);
+
+/* Byte offset of the tensor's first element in its buffer. */
+static inline size_t clseg_tensor_byte_offset(const clseg_tensor *t) { return t->offset * sizeof(float); }
+static inline clseg_buffer *clseg_tensor_buffer(const clseg_tensor *t) { return t->storage->buf; }
+
+/* Runs op on ctx's backend. */
+static inline clseg_status clseg_launch(clseg_context *ctx, const clseg_op *op, const void *params,
+                                        clseg_tensor *const *tensors)
+{
+    return ctx->iface->launch(ctx, op, params, tensors);
+}
+
+/* Formats a byte count as "1073741824 bytes (1.0 GiB)". */
+const char *clseg_format_bytes(char *buf, size_t size, uint64_t bytes);
+
+#endif

@@ -1,0 +1,43 @@
+/* How an op family registers its checks with `clseg verify`. A case's run function builds its
+ * inputs and outputs through the verify_* helpers and calls the op; the harness runs it once on
+ * the device and once on the reference backend with the same inputs, and compares every output
+ * (inside guard regions that catch out-of-bounds writes). */
+#ifndef CLSEG_VERIFY_CASE_H
+#define CLSEG_VERIFY_CASE_H
+
+#include "clseg/clseg.h"
+
+typedef struct verify_run verify_run;
+
+typedef enum verify_values {
+    VERIFY_UNIFORM,  /* uniform in [-1, 1) */
+    VERIFY_POSITIVE, /* uniform in [0, 1) */
+    VERIFY_INTEGERS  /* integers in [-8, 8]: many ops are then exact in float32 */
+} verify_values;
+
+typedef struct verify_case {
+    const char *op;    /* "sum", "conv2d.backward_data" */
+    const char *shape; /* what distinguishes this case */
+    clseg_status (*run)(verify_run *r, const void *arg);
+    const void *arg;
+    double rtol; /* pass: |dev - ref| <= rtol * max(1, |ref|) for every element */
+} verify_case;
+
+typedef struct verify_family {
+    const verify_case *cases;
+    size_t count;
+} verify_family;
+
+clseg_context *verify_ctx(verify_run *r);
+/* An input filled with values drawn from the case's seed, identical on both backends. */
+clseg_tensor *verify_input(verify_run *r, clseg_shape shape, verify_values values);
+/* An output compared after the run; it starts with drawn values (so ops that accumulate are
+ * checked too) and sits between guard regions. */
+clseg_tensor *verify_output(verify_run *r, clseg_shape shape, verify_values initial);
+/* Scratch memory of at least bytes, not compared. */
+clseg_tensor *verify_workspace(verify_run *r, size_t bytes);
+
+/* The families; each op family's checks file defines one. */
+extern const verify_family clseg_verify_basic;
+
+#endif

@@ -1,0 +1,35 @@
+/* What the clseg subcommands share: option parsing helpers, context creation and messages. */
+#ifndef CLSEG_CLI_H
+#define CLSEG_CLI_H
+
+#include <stdbool.h>
+
+#include "clseg/clseg.h"
+
+/* Exit codes of the clseg command. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_common {
+    const char *device; /* --device SEL; NULL: $CLSEG_DEVICE, else the default */
+    int verbose;        /* -v: 1 shows info messages, -vv debug */
+} cli_common;
+
+/* Prints "clseg: " and the message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Creates a context on the chosen device, logging to stderr; prints the error and returns NULL
+ * on failure. */
+clseg_context *cli_context(const cli_common *common, const char *selector);
+
+/* Parses the options every computing command takes (--device SEL, -v); *consumed is how many
+ * argv entries it used (0 when argv[0] is not one of them, -1 on error). */
+int cli_parse_common(int argc, char **argv, int i, cli_common *common);
+
+/* A "1.5 GiB"-style size. */
+const char *cli_bytes(char *buf, size_t size, unsigned long long bytes);
+
+typedef int (*cli_command_fn)(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#endif

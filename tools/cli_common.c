@@ -1,0 +1,80 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("clseg: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void log_to_stderr(clseg_log_level level, const char *message, void *user)
+{
+    const cli_common *common = user;
+    static const char *const names[] = {"debug", "info", "warning", "error"};
+    int threshold = common->verbose >= 2 ? CLSEG_LOG_DEBUG : common->verbose == 1 ? CLSEG_LOG_INFO : CLSEG_LOG_WARN;
+    if ((int)level >= threshold)
+        fprintf(stderr, "clseg: %s: %s\n", names[level], message);
+}
+
+clseg_context *cli_context(const cli_common *common, const char *selector)
+{
+    clseg_context_options opts = clseg_context_options_default();
+    opts.device = selector;
+    opts.log = log_to_stderr;
+    opts.log_user = (void *)common;
+    clseg_context *ctx = NULL;
+    char err[8192];
+    clseg_status st = clseg_context_create(&opts, &ctx, err, sizeof err);
+    if (st != CLSEG_STATUS_SUCCESS) {
+        cli_error("%s", err);
+        return NULL;
+    }
+    return ctx;
+}
+
+int cli_parse_common(int argc, char **argv, int i, cli_common *common)
+{
+    const char *arg = argv[i];
+    if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+        common->verbose++;
+        return 1;
+    }
+    if (strcmp(arg, "-vv") == 0) {
+        common->verbose += 2;
+        return 1;
+    }
+    if (strncmp(arg, "--device=", 9) == 0) {
+        common->device = arg + 9;
+        return 1;
+    }
+    if (strcmp(arg, "--device") == 0) {
+        if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+            cli_error("--device needs a value: P:D, cpu, gpu, accel, ref or part of a device name "
+                      "(see 'clseg devices')");
+            return -1;
+        }
+        common->device = argv[i + 1];
+        return 2;
+    }
+    return 0;
+}
+
+const char *cli_bytes(char *buf, size_t size, unsigned long long bytes)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
