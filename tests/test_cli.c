@@ -1,0 +1,83 @@
+/* The clseg command as a user runs it: exit codes and messages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "test_util.h"
+
+static char output[1 << 16];
+
+/* Runs "clseg ARGS" (stdout and stderr together) and returns its exit code. */
+static int run(const char *env, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s '%s' %s 2>&1", env ? env : "", CLSEG_CLI_PATH, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(output, 1, sizeof output - 1, p);
+    output[n] = '\0';
+    int status = pclose(p);
+    ck_assert_msg(WIFEXITED(status), "'%s' did not exit normally", cmd);
+    return WEXITSTATUS(status);
+}
+
+static void expect(const char *env, const char *args, int code, const char *text)
+{
+    int got = run(env, args);
+    ck_assert_msg(got == code, "clseg %s: exit %d, want %d; output:\n%s", args, got, code, output);
+    if (text != NULL)
+        ck_assert_msg(strstr(output, text) != NULL, "clseg %s: no '%s' in:\n%s", args, text, output);
+}
+
+START_TEST(test_usage_errors)
+{
+    expect(NULL, "", 2, "usage: clseg COMMAND");
+    expect(NULL, "--help", 0, "verify");
+    expect(NULL, "--version", 0, "clseg 0.");
+    expect(NULL, "frobnicate", 2, "unknown command 'frobnicate'");
+    expect(NULL, "devices --colour", 2, "unknown argument '--colour'");
+    expect(NULL, "verify --device", 2, "--device needs a value");
+    expect(NULL, "verify --device ref --fast", 2, "unknown argument '--fast'");
+    expect(NULL, "verify --help", 0, "--device SEL");
+}
+END_TEST
+
+START_TEST(test_verify_on_ref)
+{
+    expect("CLSEG_DEVICE=", "verify --device ref --op sum", 0, "5 passed, 0 failed");
+    expect(NULL, "verify --device ref --op no-such-op", 1, "no op matches 'no-such-op'");
+}
+END_TEST
+
+START_TEST(test_unknown_device_lists_devices)
+{
+    expect(NULL, "verify --device no-such-gpu", 1, "available devices");
+    ck_assert_msg(strstr(output, "no-such-gpu") != NULL, "%s", output);
+    ck_assert_msg(strstr(output, "ref") != NULL, "%s", output);
+    expect("CLSEG_DEVICE=9:9", "verify", 1, "no platform 9 device 9");
+}
+END_TEST
+
+START_TEST(test_devices_and_verify_on_opencl)
+{
+    if (!test_have_opencl())
+        return;
+    expect(NULL, "devices", 0, "compute units");
+    ck_assert_msg(strstr(output, "[default]") != NULL, "%s", output);
+    expect("CLSEG_DEVICE=", "verify", 0, " 0 failed");
+    expect("CLSEG_DEVICE=", "verify --device 0:0 --op axpby", 0, "4 passed, 0 failed");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("clseg");
+    tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_verify_on_ref);
+    tcase_add_test(tc, test_unknown_device_lists_devices);
+    tcase_add_test(tc, test_devices_and_verify_on_opencl);
+    suite_add_tcase(s, tc);
+    return test_run(s, true);
+}

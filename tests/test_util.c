@@ -1,0 +1,80 @@
+#include "test_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool test_have_opencl(void)
+{
+    clseg_device_info *list = NULL;
+    size_t count = 0;
+    if (clseg_device_list(&list, &count, NULL, 0) == CLSEG_STATUS_SUCCESS)
+        clseg_device_list_free(list);
+    if (count == 0 && getenv("CLSEG_REQUIRE_OPENCL") != NULL) {
+        /* tools/test.sh installs PoCL: no device there means a broken set-up, not a skip */
+        fprintf(stderr, "CLSEG_REQUIRE_OPENCL is set but no OpenCL device was found\n");
+        exit(EXIT_FAILURE);
+    }
+    return count > 0;
+}
+
+clseg_context *test_context(const char *selector)
+{
+    clseg_context_options opts = clseg_context_options_default();
+    opts.device = selector;
+    clseg_context *ctx = NULL;
+    char err[4096] = "";
+    clseg_status st = clseg_context_create(&opts, &ctx, err, sizeof err);
+    ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "context on '%s': %s", selector ? selector : "(default)", err);
+    return ctx;
+}
+
+char *test_tmpdir(const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s-XXXXXX", base != NULL && base[0] ? base : "/tmp", prefix);
+    char *made = mkdtemp(path);
+    ck_assert_msg(made != NULL, "mkdtemp %s failed", path);
+    char *copy = malloc(strlen(made) + 1);
+    ck_assert_ptr_nonnull(copy);
+    strcpy(copy, made);
+    return copy;
+}
+
+void test_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        for (struct dirent *e; (e = readdir(d)) != NULL;) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char path[4352];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+int test_run(Suite *suite, bool fork_each_test)
+{
+    SRunner *sr = srunner_create(suite);
+    if (!fork_each_test)
+        srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t count)
+{
+    clseg_tensor *t = NULL;
+    ck_assert_int_eq(clseg_tensor_create(ctx, (clseg_shape){1, 1, 1, (int64_t)count}, &t), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_tensor_upload(t, values, count), CLSEG_STATUS_SUCCESS);
+    return t;
+}

@@ -1,0 +1,33 @@
+/* Shared by the test programs: contexts, skipping without OpenCL, temporary folders. */
+#ifndef CLSEG_TEST_UTIL_H
+#define CLSEG_TEST_UTIL_H
+
+#include <check.h>
+#include <stdbool.h>
+
+#include "clseg/clseg.h"
+
+/* meson treats this exit code as "skipped" */
+#define TEST_SKIP 77
+
+/* True when at least one OpenCL device is present. With CLSEG_REQUIRE_OPENCL set, having none
+ * ends the test program as a failure instead. */
+bool test_have_opencl(void);
+
+/* A context on the selector ("ref", NULL for the default device); fails the test on error. */
+clseg_context *test_context(const char *selector);
+
+/* A fresh empty folder under $TMPDIR (or /tmp); the caller frees the string. */
+char *test_tmpdir(const char *prefix);
+
+/* Removes a folder and what it holds (one level deep: enough for the tests' folders). */
+void test_rmdir(const char *dir);
+
+/* Runs the suite and returns the process exit code. OpenCL suites run without fork(): a
+ * driver's threads do not survive it. */
+int test_run(Suite *suite, bool fork_each_test);
+
+/* Uploads count floats to a new tensor of shape {1,1,1,count}; fails the test on error. */
+clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t count);
+
+#endif
