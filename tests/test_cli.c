@@ -70,6 +70,45 @@ START_TEST(test_devices_and_verify_on_opencl)
 }
 END_TEST
 
+START_TEST(test_phantoms_and_data_usage)
+{
+    expect(NULL, "phantoms", 2, "--out DIR is required");
+    expect(NULL, "phantoms --out", 2, "--out needs a value");
+    expect(NULL, "phantoms --out x --patients 0", 2, "--patients needs a whole number");
+    expect(NULL, "phantoms --out x --size 12x", 2, "not '12x'");
+    expect(NULL, "phantoms --out x --seed -1", 2, "--seed needs a whole number");
+    expect(NULL, "phantoms --bogus", 2, "unknown argument '--bogus'");
+    expect(NULL, "data", 2, "--data DIR is required");
+    expect(NULL, "data --data /nonexistent/clseg-lgg", 1, "'/nonexistent/clseg-lgg'");
+    expect(NULL, "phantoms --out /proc/clseg-no-such-folder --patients 1 --slices 1", 1,
+           "cannot create folder '/proc/clseg-no-such-folder'");
+}
+END_TEST
+
+START_TEST(test_phantoms_then_data_with_a_damaged_file)
+{
+    char *dir = test_tmpdir("clseg-cli-data"), args[4352], bad[4352];
+    snprintf(args, sizeof args, "phantoms --out '%s/ds' --patients 2 --slices 3 --size 32 --seed 7", dir);
+    expect(NULL, args, 0, "wrote 2 patients, 6 slices");
+    snprintf(args, sizeof args, "data --data '%s/ds'", dir);
+    expect(NULL, args, 0, "2 patients, 6 slices");
+    ck_assert_msg(strstr(output, "skipped: none") != NULL, "%s", output);
+    /* a damaged slice: skipped and counted by default, an error naming the file with --strict */
+    snprintf(bad, sizeof bad, "%s/ds/PHANTOM_XX_0002_20260101/PHANTOM_XX_0002_20260101_2.tif", dir);
+    FILE *f = fopen(bad, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("this is not a TIFF", f);
+    fclose(f);
+    expect(NULL, args, 0, "2 patients, 5 slices");
+    ck_assert_msg(strstr(output, "PHANTOM_XX_0002_20260101_2.tif") != NULL, "%s", output);
+    snprintf(args, sizeof args, "data --data '%s/ds' --strict", dir);
+    expect(NULL, args, 1, "PHANTOM_XX_0002_20260101_2.tif");
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(args), 0);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -78,6 +117,8 @@ int main(void)
     tcase_add_test(tc, test_verify_on_ref);
     tcase_add_test(tc, test_unknown_device_lists_devices);
     tcase_add_test(tc, test_devices_and_verify_on_opencl);
+    tcase_add_test(tc, test_phantoms_and_data_usage);
+    tcase_add_test(tc, test_phantoms_then_data_with_a_damaged_file);
     suite_add_tcase(s, tc);
     return test_run(s, true);
 }

@@ -31,5 +31,7 @@ const char *cli_bytes(char *buf, size_t size, unsigned long long bytes);
 typedef int (*cli_command_fn)(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_phantoms(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"verify", cmd_verify, "check every kernel on a device against the plain-C reference"},
+    {"phantoms", cmd_phantoms, "write a synthetic dataset in the kaggle_3m layout"},
+    {"data", cmd_data, "load a dataset and report its patients, slices and skipped files"},
 };
 
 static void usage(FILE *f)

@@ -3,6 +3,7 @@
 #define CLSEG_CLSEG_H
 
 #include "clseg/context.h"
+#include "clseg/data.h"
 #include "clseg/device.h"
 #include "clseg/ops.h"
 #include "clseg/export.h"

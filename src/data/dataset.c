@@ -1,0 +1,537 @@
+/* Walking a kaggle_3m-style folder: patients, slice/mask pairing, the skip report, data.csv. */
+#include "data/dataset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/internal.h"
+#include "data/tiff_io.h"
+#include "util/files.h"
+
+/* No slice file comes near this; it bounds what a stray huge .tif can make the reader load. */
+#define MAX_FILE_BYTES ((size_t)1 << 30)
+
+bool data_reserve(void **array, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t grown = *cap > 0 ? *cap : 16;
+    while (grown < need)
+        grown *= 2;
+    if (grown > SIZE_MAX / elem)
+        return false;
+    void *p = realloc(*array, grown * elem);
+    if (p == NULL)
+        return false;
+    *array = p;
+    *cap = grown;
+    return true;
+}
+
+char *data_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy != NULL)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(n);
+    if (path != NULL)
+        snprintf(path, n, "%s/%s", dir, name);
+    return path;
+}
+
+static const char *const reason_names[CLSEG_SKIP_REASON_COUNT] = {
+    "not a TIFF",           "damaged TIFF",     "unsupported TIFF", "image and mask sizes differ",
+    "channel count differs", "no mask",         "no image",         "unexpected file name",
+    "empty patient folder", "unreadable",       "bad data.csv",
+};
+
+const char *clseg_skip_reason_str(clseg_skip_reason reason)
+{
+    return (unsigned)reason < CLSEG_SKIP_REASON_COUNT ? reason_names[reason] : "unknown reason";
+}
+
+typedef struct load_state {
+    clseg_dataset *ds;
+    bool strict;
+    char *err;
+    size_t err_size;
+} load_state;
+
+static clseg_status oom(load_state *ls, const char *what)
+{
+    clseg_errbuf_set(ls->err, ls->err_size, "out of host memory while loading %s", what);
+    return CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+}
+
+static clseg_status reason_status(clseg_skip_reason reason)
+{
+    switch (reason) {
+    case CLSEG_SKIP_UNSUPPORTED:
+        return CLSEG_STATUS_NOT_SUPPORTED;
+    case CLSEG_SKIP_UNREADABLE:
+        return CLSEG_STATUS_IO;
+    default:
+        return CLSEG_STATUS_BAD_FORMAT;
+    }
+}
+
+/* Records a problem. Strict: it becomes the load's error and its status is returned.
+ * Otherwise it joins the skip report and the load goes on (SUCCESS). */
+CLSEG_PRINTF(3, 4) static clseg_status problem(load_state *ls, clseg_skip_reason reason, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ls->strict) {
+        clseg_errbuf_set(ls->err, ls->err_size, "%s (%s)", msg, clseg_skip_reason_str(reason));
+        return reason_status(reason);
+    }
+    clseg_dataset *ds = ls->ds;
+    if (!data_reserve((void **)&ds->skips, &ds->skip_cap, ds->skip_count + 1, sizeof *ds->skips))
+        return oom(ls, "the skip report");
+    char *copy = data_strdup(msg);
+    if (copy == NULL)
+        return oom(ls, "the skip report");
+    ds->skips[ds->skip_count++] = (data_skip){reason, copy};
+    ds->skip_by_reason[reason]++;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void free_names(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* The visible entries of dir that are folders (want_dirs) or files, sorted by name. */
+static clseg_status list_dir(const char *dir, bool want_dirs, char ***names_out, size_t *count_out, char *err,
+                             size_t err_size)
+{
+    *names_out = NULL;
+    *count_out = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        clseg_errbuf_set(err, err_size, "cannot open folder '%s': %s", dir, strerror(errno));
+        return CLSEG_STATUS_IO;
+    }
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (struct dirent *e; st == CLSEG_STATUS_SUCCESS && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = join_path(dir, e->d_name);
+        struct stat sb;
+        bool keep = path != NULL && stat(path, &sb) == 0 && (want_dirs ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
+        free(path);
+        if (!keep)
+            continue;
+        char *copy = data_strdup(e->d_name);
+        if (copy == NULL || !data_reserve((void **)&names, &cap, count + 1, sizeof *names)) {
+            free(copy);
+            clseg_errbuf_set(err, err_size, "out of host memory listing '%s'", dir);
+            st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+            break;
+        }
+        names[count++] = copy;
+    }
+    closedir(d);
+    if (st != CLSEG_STATUS_SUCCESS) {
+        free_names(names, count);
+        return st;
+    }
+    if (count > 1)
+        qsort(names, count, sizeof *names, cmp_names);
+    *names_out = names;
+    *count_out = count;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+typedef struct slice_file {
+    long number;
+    bool mask;
+    char *path;
+} slice_file;
+
+static int cmp_slice_files(const void *a, const void *b)
+{
+    const slice_file *x = a, *y = b;
+    if (x->number != y->number)
+        return x->number < y->number ? -1 : 1;
+    if (x->mask != y->mask)
+        return (int)x->mask - (int)y->mask;
+    return strcmp(x->path, y->path); /* qsort is not stable: names break ties */
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
+}
+
+/* 1: a slice name (number and mask flag set); 0: not a .tif (ignored); -1: a .tif misnamed. */
+static int parse_slice_name(const char *name, const char *patient, long *number, bool *mask)
+{
+    size_t n = strlen(name);
+    if (ends_with(name, n, ".tiff"))
+        n -= 5;
+    else if (ends_with(name, n, ".tif"))
+        n -= 4;
+    else
+        return 0;
+    *mask = ends_with(name, n, "_mask");
+    if (*mask)
+        n -= 5;
+    size_t digits = 0;
+    while (digits < n && name[n - 1 - digits] >= '0' && name[n - 1 - digits] <= '9')
+        digits++;
+    size_t plen = strlen(patient);
+    if (digits == 0 || digits > 6 || n - digits != plen + 1 || name[plen] != '_' || strncmp(name, patient, plen) != 0)
+        return -1;
+    *number = strtol(name + plen + 1, NULL, 10);
+    return 1;
+}
+
+static clseg_skip_reason decode_reason(clseg_status st)
+{
+    return st == CLSEG_STATUS_NOT_SUPPORTED ? CLSEG_SKIP_UNSUPPORTED : CLSEG_SKIP_DAMAGED;
+}
+
+/* Reads and decodes one file; a problem with it is recorded and *ok stays false. */
+static clseg_status read_tiff(load_state *ls, const char *path, tiff_image *im, bool *ok)
+{
+    *ok = false;
+    unsigned char *bytes = NULL;
+    size_t size = 0;
+    char msg[1024];
+    clseg_status st = clseg_read_file(path, MAX_FILE_BYTES, &bytes, &size, msg, sizeof msg);
+    if (st == CLSEG_STATUS_OUT_OF_HOST_MEMORY)
+        return oom(ls, path);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return problem(ls, st == CLSEG_STATUS_IO ? CLSEG_SKIP_UNREADABLE : CLSEG_SKIP_UNSUPPORTED, "%s", msg);
+    if (!tiff_io_is_tiff(bytes, size)) {
+        free(bytes);
+        return problem(ls, CLSEG_SKIP_NOT_TIFF, "%s: not a TIFF file (%zu bytes, no TIFF header)", path, size);
+    }
+    st = tiff_io_decode(bytes, size, path, im, msg, sizeof msg);
+    free(bytes);
+    if (st == CLSEG_STATUS_OUT_OF_HOST_MEMORY)
+        return oom(ls, path);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return problem(ls, decode_reason(st), "%s", msg);
+    *ok = true;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+/* Turns mask samples into {0,1} in dst: 0/255 masks split at 128, 0/1 masks at 1. */
+static bool binarize_mask(const tiff_image *m, uint8_t *dst)
+{
+    size_t px = (size_t)m->width * m->height, c = m->channels;
+    uint8_t peak = 0;
+    for (size_t i = 0; i < px * c; i++)
+        peak = m->pixels[i] > peak ? m->pixels[i] : peak;
+    uint8_t cut = peak > 1 ? 128 : 1;
+    bool any = false;
+    for (size_t i = 0; i < px; i++) {
+        uint8_t v = 0;
+        for (size_t k = 0; k < c; k++)
+            v = m->pixels[i * c + k] >= cut ? 1 : v;
+        dst[i] = v;
+        any = any || v;
+    }
+    return any;
+}
+
+static clseg_status add_slice(load_state *ls, size_t patient, long number, const char *image_path,
+                              const char *mask_path)
+{
+    clseg_dataset *ds = ls->ds;
+    tiff_image im = {0}, mk = {0};
+    bool im_ok = false, mk_ok = false;
+    clseg_status st = read_tiff(ls, image_path, &im, &im_ok);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = read_tiff(ls, mask_path, &mk, &mk_ok);
+    if (st == CLSEG_STATUS_SUCCESS && im_ok && mk_ok) {
+        if (im.width != mk.width || im.height != mk.height) {
+            st = problem(ls, CLSEG_SKIP_SIZE_MISMATCH, "%s: image is %ux%u but its mask %s is %ux%u", image_path,
+                         im.width, im.height, mask_path, mk.width, mk.height);
+            im_ok = false;
+        } else if (ds->channels != 0 && (int)im.channels != ds->channels) {
+            st = problem(ls, CLSEG_SKIP_CHANNEL_MISMATCH, "%s: %u channels where the dataset's slices have %d",
+                         image_path, im.channels, ds->channels);
+            im_ok = false;
+        }
+    }
+    if (st != CLSEG_STATUS_SUCCESS || !im_ok || !mk_ok) {
+        tiff_image_free(&im);
+        tiff_image_free(&mk);
+        return st;
+    }
+    size_t px = (size_t)im.width * im.height;
+    uint8_t *both = realloc(im.pixels, px * (im.channels + 1));
+    data_slice s = {patient, (int)number, im.width, im.height, false, both, NULL, data_strdup(image_path),
+                    data_strdup(mask_path)};
+    if (both == NULL || s.image_path == NULL || s.mask_path == NULL ||
+        !data_reserve((void **)&ds->slices, &ds->slice_cap, ds->slice_count + 1, sizeof *ds->slices)) {
+        free(both != NULL ? both : im.pixels);
+        free(s.image_path);
+        free(s.mask_path);
+        tiff_image_free(&mk);
+        return oom(ls, image_path);
+    }
+    s.mask = both + px * im.channels;
+    s.tumour = binarize_mask(&mk, s.mask);
+    tiff_image_free(&mk);
+    ds->channels = (int)im.channels;
+    ds->slices[ds->slice_count++] = s;
+    ds->tumour_count += s.tumour;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+/* Pairs a patient's sorted slice files by number and loads each complete pair. */
+static clseg_status load_pairs(load_state *ls, size_t patient, slice_file *files, size_t count)
+{
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS;) {
+        size_t j = i;
+        while (j < count && files[j].number == files[i].number)
+            j++;
+        const char *image = NULL, *mask = NULL;
+        bool repeated = false;
+        for (size_t k = i; k < j && st == CLSEG_STATUS_SUCCESS; k++) {
+            const char **slot = files[k].mask ? &mask : &image;
+            if (*slot != NULL) { /* which of the two is meant is anyone's guess: skip the slice */
+                repeated = true;
+                st = problem(ls, CLSEG_SKIP_BAD_NAME, "%s: slice number %ld repeats %s", files[k].path,
+                             files[k].number, *slot);
+            }
+            *slot = files[k].path;
+        }
+        if (st == CLSEG_STATUS_SUCCESS && !repeated) {
+            if (image == NULL)
+                st = problem(ls, CLSEG_SKIP_NO_IMAGE, "%s: mask without its image", mask);
+            else if (mask == NULL)
+                st = problem(ls, CLSEG_SKIP_NO_MASK, "%s: image without its _mask file", image);
+            else
+                st = add_slice(ls, patient, files[i].number, image, mask);
+        }
+        i = j;
+    }
+    return st;
+}
+
+static void free_slice_files(slice_file *files, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(files[i].path);
+    free(files);
+}
+
+static clseg_status load_patient(load_state *ls, const char *root, const char *name)
+{
+    clseg_dataset *ds = ls->ds;
+    char *dir = join_path(root, name);
+    if (dir == NULL)
+        return oom(ls, root);
+    char **names = NULL;
+    size_t count = 0;
+    char msg[1024];
+    clseg_status st = list_dir(dir, false, &names, &count, msg, sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS) {
+        free(dir);
+        return st == CLSEG_STATUS_IO ? problem(ls, CLSEG_SKIP_UNREADABLE, "%s", msg) : oom(ls, root);
+    }
+    slice_file *files = calloc(count > 0 ? count : 1, sizeof *files);
+    size_t nfiles = 0, misnamed = 0;
+    if (files == NULL)
+        st = oom(ls, dir);
+    for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++) {
+        slice_file f = {0, false, join_path(dir, names[i])};
+        if (f.path == NULL) {
+            st = oom(ls, dir);
+            break;
+        }
+        int kind = parse_slice_name(names[i], name, &f.number, &f.mask);
+        if (kind == 1) {
+            files[nfiles++] = f;
+            continue;
+        }
+        misnamed += kind < 0;
+        if (kind < 0)
+            st = problem(ls, CLSEG_SKIP_BAD_NAME, "%s: not named %s_<N>.tif or %s_<N>_mask.tif", f.path, name,
+                         name);
+        free(f.path);
+    }
+    free_names(names, count);
+    if (st == CLSEG_STATUS_SUCCESS && nfiles == 0 && misnamed == 0)
+        st = problem(ls, CLSEG_SKIP_EMPTY_FOLDER, "%s: patient folder without slices", dir);
+    size_t first = ds->slice_count;
+    if (st == CLSEG_STATUS_SUCCESS && nfiles > 0) {
+        qsort(files, nfiles, sizeof *files, cmp_slice_files);
+        st = load_pairs(ls, ds->patient_count, files, nfiles);
+    }
+    free_slice_files(files, nfiles);
+    if (st == CLSEG_STATUS_SUCCESS && ds->slice_count > first) {
+        data_patient p = {data_strdup(name), first, ds->slice_count - first, 0, NULL};
+        for (size_t i = first; i < ds->slice_count; i++)
+            p.tumour += ds->slices[i].tumour;
+        if (p.name == NULL ||
+            !data_reserve((void **)&ds->patients, &ds->patient_cap, ds->patient_count + 1, sizeof *ds->patients)) {
+            free(p.name);
+            st = oom(ls, dir);
+        } else {
+            ds->patients[ds->patient_count++] = p;
+        }
+    }
+    free(dir);
+    return st;
+}
+
+/* data.csv is optional; a broken one is a problem like a broken slice. */
+static clseg_status load_csv(load_state *ls, const char *root)
+{
+    char *path = join_path(root, "data.csv");
+    if (path == NULL)
+        return oom(ls, root);
+    struct stat sb;
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    if (stat(path, &sb) == 0) {
+        char msg[1024];
+        st = data_read_csv(ls->ds, path, msg, sizeof msg);
+        if (st == CLSEG_STATUS_OUT_OF_HOST_MEMORY)
+            st = oom(ls, path);
+        else if (st != CLSEG_STATUS_SUCCESS)
+            st = problem(ls, st == CLSEG_STATUS_IO ? CLSEG_SKIP_UNREADABLE : CLSEG_SKIP_BAD_CSV, "%s", msg);
+    }
+    free(path);
+    return st;
+}
+
+clseg_status clseg_dataset_load(const char *root, const clseg_dataset_options *opts, clseg_dataset **out, char *err,
+                                size_t err_size)
+{
+    if (out == NULL || root == NULL || root[0] == '\0') {
+        clseg_errbuf_set(err, err_size, "clseg_dataset_load: %s", out == NULL ? "out is NULL" : "no folder given");
+        return CLSEG_STATUS_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    struct stat sb;
+    int found = stat(root, &sb);
+    if (found != 0 || !S_ISDIR(sb.st_mode)) {
+        clseg_errbuf_set(err, err_size, "dataset folder '%s': %s", root, found != 0 ? strerror(errno) : "not a folder");
+        return CLSEG_STATUS_IO;
+    }
+    clseg_dataset *ds = calloc(1, sizeof *ds);
+    if (ds == NULL) {
+        clseg_errbuf_set(err, err_size, "out of host memory loading '%s'", root);
+        return CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+    }
+    load_state ls = {ds, opts != NULL && opts->strict, err, err_size};
+    char **names = NULL;
+    size_t count = 0;
+    clseg_status st = list_dir(root, true, &names, &count, err, err_size);
+    for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++)
+        st = load_patient(&ls, root, names[i]);
+    free_names(names, count);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = load_csv(&ls, root);
+    if (st == CLSEG_STATUS_SUCCESS && ds->slice_count == 0) {
+        clseg_errbuf_set(err, err_size, "dataset folder '%s': no usable slices (%zu patient folders, %zu problems%s%s)",
+                         root, count, ds->skip_count, ds->skip_count > 0 ? ", first: " : "",
+                         ds->skip_count > 0 ? ds->skips[0].message : "");
+        st = CLSEG_STATUS_BAD_FORMAT;
+    }
+    if (st != CLSEG_STATUS_SUCCESS) {
+        clseg_dataset_destroy(ds);
+        return st;
+    }
+    *out = ds;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+void clseg_dataset_destroy(clseg_dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    for (size_t i = 0; i < ds->slice_count; i++) {
+        free(ds->slices[i].image);
+        free(ds->slices[i].image_path);
+        free(ds->slices[i].mask_path);
+    }
+    for (size_t i = 0; i < ds->patient_count; i++) {
+        free(ds->patients[i].name);
+        free(ds->patients[i].csv_row);
+    }
+    for (size_t i = 0; i < ds->skip_count; i++)
+        free(ds->skips[i].message);
+    free(ds->slices);
+    free(ds->patients);
+    free(ds->skips);
+    free(ds);
+}
+
+size_t clseg_dataset_patient_count(const clseg_dataset *ds) { return ds->patient_count; }
+size_t clseg_dataset_slice_count(const clseg_dataset *ds) { return ds->slice_count; }
+size_t clseg_dataset_tumour_slice_count(const clseg_dataset *ds) { return ds->tumour_count; }
+int clseg_dataset_channels(const clseg_dataset *ds) { return ds->channels; }
+
+clseg_status clseg_dataset_patient(const clseg_dataset *ds, size_t index, clseg_patient_info *info)
+{
+    if (index >= ds->patient_count || info == NULL)
+        return CLSEG_STATUS_INVALID_ARGUMENT;
+    const data_patient *p = &ds->patients[index];
+    *info = (clseg_patient_info){p->name, p->first, p->count, p->tumour, p->csv_row};
+    return CLSEG_STATUS_SUCCESS;
+}
+
+size_t clseg_dataset_find_patient(const clseg_dataset *ds, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < ds->patient_count; i++)
+        if (strcmp(ds->patients[i].name, name) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+clseg_status clseg_dataset_slice(const clseg_dataset *ds, size_t index, clseg_slice_info *info)
+{
+    if (index >= ds->slice_count || info == NULL)
+        return CLSEG_STATUS_INVALID_ARGUMENT;
+    const data_slice *s = &ds->slices[index];
+    *info = (clseg_slice_info){s->patient, s->number, (int)s->width, (int)s->height, ds->channels, s->tumour,
+                               s->image, s->mask, s->image_path, s->mask_path};
+    return CLSEG_STATUS_SUCCESS;
+}
+
+size_t clseg_dataset_skipped(const clseg_dataset *ds) { return ds->skip_count; }
+
+size_t clseg_dataset_skipped_by_reason(const clseg_dataset *ds, clseg_skip_reason reason)
+{
+    return (unsigned)reason < CLSEG_SKIP_REASON_COUNT ? ds->skip_by_reason[reason] : 0;
+}
+
+const char *clseg_dataset_skip_message(const clseg_dataset *ds, size_t i, clseg_skip_reason *reason)
+{
+    if (i >= ds->skip_count)
+        return NULL;
+    if (reason != NULL)
+        *reason = ds->skips[i].reason;
+    return ds->skips[i].message;
+}
