@@ -2,13 +2,20 @@
 #ifndef CLSEG_CLSEG_H
 #define CLSEG_CLSEG_H
 
+#include "clseg/activation.h"
 #include "clseg/context.h"
+#include "clseg/conv.h"
 #include "clseg/data.h"
 #include "clseg/device.h"
 #include "clseg/ops.h"
 #include "clseg/export.h"
+#include "clseg/loss.h"
+#include "clseg/norm.h"
+#include "clseg/optim.h"
+#include "clseg/pool.h"
 #include "clseg/status.h"
 #include "clseg/tensor.h"
+#include "clseg/upsample.h"
 #include "clseg/verify.h"
 
 #define CLSEG_VERSION_STRING "0.1.0"

@@ -3,18 +3,10 @@
 
 #define PROGRAM "basic"
 
-/* One work-item per element, in groups of EW_WG. */
 static clseg_status run_elementwise(clseg_context *ctx, const char *kernel, const clseg_ocl_arg *args, size_t nargs,
                                     size_t n)
 {
-    long wg = 0;
-    clseg_status st = clseg_ocl_check_count(ctx, kernel, n);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_tunable(ctx, PROGRAM, "EW_WG", &wg);
-    if (st != CLSEG_STATUS_SUCCESS)
-        return st;
-    size_t local = (size_t)wg;
-    return clseg_ocl_run(ctx, PROGRAM, kernel, args, nargs, 1, &n, &local);
+    return clseg_ocl_run_1d(ctx, PROGRAM, kernel, "EW_WG", args, nargs, n);
 }
 
 clseg_status clseg_ocl_fill(clseg_context *ctx, const void *params, clseg_tensor *const *t)

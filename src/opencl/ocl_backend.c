@@ -142,6 +142,19 @@ clseg_status clseg_ocl_tunable(clseg_context *ctx, const char *program, const ch
     return clseg_program_cache_tunable(ctx, program, name, value);
 }
 
+clseg_status clseg_ocl_run_1d(clseg_context *ctx, const char *program, const char *kernel, const char *wg_tunable,
+                              const clseg_ocl_arg *args, size_t nargs, size_t n)
+{
+    long wg = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, kernel, n);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, program, wg_tunable, &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    size_t local = (size_t)wg;
+    return clseg_ocl_run(ctx, program, kernel, args, nargs, 1, &n, &local);
+}
+
 static const clseg_backend_iface ocl_iface = {
     .name = "OpenCL",
     .destroy = ocl_destroy,

@@ -11,7 +11,7 @@
 #define MAX_TENSORS 32      /* per case and backend */
 #define GUARD_BITS 0x7fc0debfu /* a NaN no kernel writes by accident */
 
-static const verify_family *const families[] = {&clseg_verify_basic};
+static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation};
 
 struct verify_run {
     clseg_context *ctx;
@@ -102,9 +102,21 @@ clseg_tensor *verify_output(verify_run *r, clseg_shape shape, verify_values init
     return view;
 }
 
+clseg_tensor *verify_temp(verify_run *r, clseg_shape shape)
+{
+    clseg_tensor *t = NULL;
+    if (r->failed || clseg_tensor_create(r->ctx, shape, &t) != CLSEG_STATUS_SUCCESS) {
+        r->failed = true;
+        return NULL;
+    }
+    return keep(r, t);
+}
+
 clseg_tensor *verify_workspace(verify_run *r, size_t bytes)
 {
     clseg_tensor *t = NULL;
+    if (bytes == 0)
+        return NULL;
     size_t n = (bytes + sizeof(float) - 1) / sizeof(float);
     if (r->failed || clseg_tensor_create(r->ctx, (clseg_shape){1, 1, 1, (int64_t)(n ? n : 1)}, &t) != CLSEG_STATUS_SUCCESS) {
         r->failed = true;

@@ -34,10 +34,13 @@ clseg_tensor *verify_input(verify_run *r, clseg_shape shape, verify_values value
 /* An output compared after the run; it starts with drawn values (so ops that accumulate are
  * checked too) and sits between guard regions. */
 clseg_tensor *verify_output(verify_run *r, clseg_shape shape, verify_values initial);
-/* Scratch memory of at least bytes, not compared. */
+/* An intermediate (e.g. a forward output a backward case needs), not compared. */
+clseg_tensor *verify_temp(verify_run *r, clseg_shape shape);
+/* Scratch memory of at least bytes, not compared; NULL (without failing) when bytes is 0. */
 clseg_tensor *verify_workspace(verify_run *r, size_t bytes);
 
 /* The families; each op family's checks file defines one. */
 extern const verify_family clseg_verify_basic;
+extern const verify_family clseg_verify_activation;
 
 #endif

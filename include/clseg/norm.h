@@ -1,0 +1,57 @@
+/* Batch normalisation over (N, H, W) for each channel of float32 NCHW, with PyTorch's
+ * BatchNorm2d semantics: training normalises with the batch mean and biased variance and
+ * updates running = (1 - momentum) running + momentum batch (the running variance with the
+ * unbiased batch variance); inference normalises with the running statistics.
+ *
+ * weight (gamma) and bias (beta), running_mean, running_var, save_mean and save_invstd each
+ * hold C elements. Reductions go through the caller's workspace in a fixed order, so results
+ * are the same bits on every run. */
+#ifndef CLSEG_NORM_H
+#define CLSEG_NORM_H
+
+#include <stddef.h>
+
+#include "clseg/context.h"
+#include "clseg/export.h"
+#include "clseg/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clseg_batchnorm_desc {
+    float momentum; /* PyTorch's default 0.1 */
+    float eps;      /* PyTorch's default 1e-5 */
+} clseg_batchnorm_desc;
+
+CLSEG_API size_t clseg_batchnorm2d_workspace_bytes(const clseg_context *ctx, clseg_shape x);
+
+/* y = weight (x - mean) invstd + bias with batch statistics; updates the running statistics
+ * and keeps mean and invstd = 1 / sqrt(var + eps) for the backward pass. y may be x. */
+CLSEG_API clseg_status clseg_batchnorm2d_forward_train(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                       const clseg_tensor *x, const clseg_tensor *weight,
+                                                       const clseg_tensor *bias, clseg_tensor *running_mean,
+                                                       clseg_tensor *running_var, clseg_tensor *y,
+                                                       clseg_tensor *save_mean, clseg_tensor *save_invstd,
+                                                       clseg_tensor *workspace);
+
+/* y = weight (x - running_mean) / sqrt(running_var + eps) + bias. y may be x. */
+CLSEG_API clseg_status clseg_batchnorm2d_forward_infer(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                       const clseg_tensor *x, const clseg_tensor *weight,
+                                                       const clseg_tensor *bias, const clseg_tensor *running_mean,
+                                                       const clseg_tensor *running_var, clseg_tensor *y);
+
+/* Gradients of a training-mode forward pass, given its input x and saved statistics:
+ * dx = beta_dx dx + dL/dx, dweight = beta_params dweight + dL/dweight, and the same for dbias.
+ * Each beta == 0 overwrites. */
+CLSEG_API clseg_status clseg_batchnorm2d_backward(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                  const clseg_tensor *x, const clseg_tensor *dy,
+                                                  const clseg_tensor *weight, const clseg_tensor *save_mean,
+                                                  const clseg_tensor *save_invstd, clseg_tensor *dx, float beta_dx,
+                                                  clseg_tensor *dweight, clseg_tensor *dbias, float beta_params,
+                                                  clseg_tensor *workspace);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
