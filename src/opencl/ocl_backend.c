@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opencl/gemm.h"
 #include "opencl/ocl.h"
 #include "opencl/program_cache.h"
 
@@ -32,6 +33,8 @@ static void ocl_destroy(clseg_backend *be)
     if (be->queue != NULL)
         clFinish(be->queue);
     clseg_program_cache_destroy(be->programs);
+    /* CLBlast's program cache would otherwise hold this context until the process exits */
+    clseg_ocl_gemm_release_programs();
     if (be->queue != NULL)
         clReleaseCommandQueue(be->queue);
     if (be->context != NULL)

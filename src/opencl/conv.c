@@ -1,0 +1,199 @@
+/* Convolution on OpenCL as im2col + GEMM (opencl/gemm.h), one image's GEMM at a time over a
+ * chunk of images whose im2col matrices share the workspace. A 1x1 stride-1 unpadded kernel
+ * skips im2col: the image already is its im2col matrix. */
+#include "opencl/gemm.h"
+#include "opencl/ocl.h"
+#include "ops/conv.h"
+
+#define PROGRAM "conv"
+
+static cl_mem mem_of(const clseg_tensor *t)
+{
+    return clseg_tensor_buffer(t)->mem;
+}
+
+/* Row-major matrix at element offset off of tensor t's buffer. */
+static clseg_ocl_matrix mat(const clseg_tensor *t, size_t off, size_t ld)
+{
+    return (clseg_ocl_matrix){mem_of(t), t->offset + off, ld};
+}
+
+/* The geometry arguments every geometric kernel takes last (GEOM_ARGS in cl/conv.cl). */
+#define GEOM_ARGS(g)                                                                                                   \
+    CLSEG_ARG_UINT((g)->c), CLSEG_ARG_UINT((g)->h), CLSEG_ARG_UINT((g)->w), CLSEG_ARG_UINT((g)->ho),                   \
+        CLSEG_ARG_UINT((g)->wo), CLSEG_ARG_UINT((g)->kh), CLSEG_ARG_UINT((g)->kw), CLSEG_ARG_UINT((g)->sh),            \
+        CLSEG_ARG_UINT((g)->sw), CLSEG_ARG_UINT((g)->ph), CLSEG_ARG_UINT((g)->pw), CLSEG_ARG_UINT((g)->dh),            \
+        CLSEG_ARG_UINT((g)->dw)
+
+typedef struct sizes {
+    size_t rows, cols;     /* one image's im2col matrix: C kh kw x Ho Wo */
+    size_t image, feature; /* elements of one image on each side */
+    size_t col_images;     /* images per chunk */
+} sizes;
+
+static sizes sizes_of(const clseg_conv_params *p)
+{
+    const clseg_conv_geom *g = &p->g;
+    return (sizes){(size_t)clseg_conv_col_rows(g), (size_t)clseg_conv_col_cols(g), (size_t)(g->c * g->h * g->w),
+                   (size_t)(g->k * g->ho * g->wo), (size_t)p->col_images};
+}
+
+/* Every index a kernel computes stays below 2^32. */
+static clseg_status check_counts(clseg_context *ctx, const char *op, const clseg_conv_params *p, const sizes *s)
+{
+    size_t n = (size_t)p->g.n, most = s->rows * s->cols * s->col_images;
+    if (n * s->image > most)
+        most = n * s->image;
+    if (n * s->feature > most)
+        most = n * s->feature;
+    return clseg_ocl_check_count(ctx, op, most);
+}
+
+static clseg_status im2col(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *img,
+                           size_t first, size_t images, const clseg_tensor *ws)
+{
+    size_t total = images * s->rows * s->cols;
+    clseg_ocl_arg args[] = {CLSEG_ARG_MEM(img), CLSEG_ARG_UINT(img->offset + first * s->image), CLSEG_ARG_TENSOR(ws),
+                            CLSEG_ARG_UINT(total), GEOM_ARGS(&p->g)};
+    return clseg_ocl_run_1d(ctx, PROGRAM, "im2col", "CONV_WG", args, CLSEG_NARGS(args), total);
+}
+
+static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *ws,
+                           const clseg_tensor *img, const clseg_tensor *bias, size_t first, size_t images)
+{
+    size_t total = images * s->image;
+    const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(ws),
+                            CLSEG_ARG_MEM(img),
+                            CLSEG_ARG_UINT(img->offset + first * s->image),
+                            CLSEG_ARG_TENSOR(b),
+                            CLSEG_ARG_UINT(bias != NULL),
+                            CLSEG_ARG_FLOAT(p->beta),
+                            CLSEG_ARG_UINT(total),
+                            GEOM_ARGS(&p->g)};
+    return clseg_ocl_run_1d(ctx, PROGRAM, "col2im", "CONV_WG", args, CLSEG_NARGS(args), total);
+}
+
+/* y (N, channels, hw) = beta y + bias per channel. */
+static clseg_status bias_fill(clseg_context *ctx, const clseg_tensor *y, const clseg_tensor *bias, float beta)
+{
+    size_t total = clseg_tensor_numel(y), hw = (size_t)(y->shape.h * y->shape.w);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(y), CLSEG_ARG_TENSOR(bias), CLSEG_ARG_UINT(y->shape.c),
+                            CLSEG_ARG_UINT(hw),  CLSEG_ARG_FLOAT(beta),  CLSEG_ARG_UINT(total)};
+    return clseg_ocl_run_1d(ctx, PROGRAM, "bias_fill", "CONV_WG", args, CLSEG_NARGS(args), total);
+}
+
+/* {image, weights, bias or NULL, feature, workspace}: feature = beta feature + W im2col(image) + bias */
+clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_conv_params *p = params;
+    sizes s = sizes_of(p);
+    size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
+    clseg_tensor *img = t[0], *w = t[1], *bias = t[2], *feat = t[3], *ws = t[4];
+    clseg_status st = check_counts(ctx, "conv2d.forward", p, &s);
+    float gemm_beta = p->beta;
+    if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
+        st = bias_fill(ctx, feat, bias, p->beta);
+        gemm_beta = 1.0f;
+    }
+    if (clseg_conv_is_pointwise(&p->g)) {
+        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
+            st = clseg_ocl_gemm(ctx, false, false, k, s.cols, s.rows, 1.0f, mat(w, 0, s.rows),
+                                mat(img, b * s.image, s.cols), gemm_beta, mat(feat, b * s.feature, s.cols));
+        return st;
+    }
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
+        size_t images = n - first < s.col_images ? n - first : s.col_images;
+        st = im2col(ctx, p, &s, img, first, images, ws);
+        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
+            st = clseg_ocl_gemm(ctx, false, false, k, s.cols, s.rows, 1.0f, mat(w, 0, s.rows),
+                                mat(ws, b * s.rows * s.cols, s.cols), gemm_beta,
+                                mat(feat, (first + b) * s.feature, s.cols));
+    }
+    return st;
+}
+
+/* {feature, weights, bias or NULL, image, workspace}: image = beta image + col2im(W^T feature) + bias */
+clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_conv_params *p = params;
+    sizes s = sizes_of(p);
+    size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
+    clseg_tensor *feat = t[0], *w = t[1], *bias = t[2], *img = t[3], *ws = t[4];
+    clseg_status st = check_counts(ctx, "conv2d.backward_data", p, &s);
+    if (clseg_conv_is_pointwise(&p->g)) {
+        float gemm_beta = p->beta;
+        if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
+            st = bias_fill(ctx, img, bias, p->beta);
+            gemm_beta = 1.0f;
+        }
+        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
+            st = clseg_ocl_gemm(ctx, true, false, s.rows, s.cols, k, 1.0f, mat(w, 0, s.rows),
+                                mat(feat, b * s.feature, s.cols), gemm_beta, mat(img, b * s.image, s.cols));
+        return st;
+    }
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
+        size_t images = n - first < s.col_images ? n - first : s.col_images;
+        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
+            st = clseg_ocl_gemm(ctx, true, false, s.rows, s.cols, k, 1.0f, mat(w, 0, s.rows),
+                                mat(feat, (first + b) * s.feature, s.cols), 0.0f, mat(ws, b * s.rows * s.cols, s.cols));
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = col2im(ctx, p, &s, ws, img, bias, first, images);
+    }
+    return st;
+}
+
+/* {image, feature_grad, dweights, workspace}: dW = beta dW + sum over images of dF im2col(image)^T,
+ * image after image, so the order of the sum is fixed. */
+clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_conv_params *p = params;
+    sizes s = sizes_of(p);
+    size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
+    clseg_tensor *img = t[0], *fgrad = t[1], *dw = t[2], *ws = t[3];
+    clseg_status st = check_counts(ctx, "conv2d.backward_weights", p, &s);
+    bool pointwise = clseg_conv_is_pointwise(&p->g);
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
+        size_t images = n - first < s.col_images ? n - first : s.col_images;
+        if (!pointwise)
+            st = im2col(ctx, p, &s, img, first, images, ws);
+        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++) {
+            clseg_ocl_matrix col =
+                pointwise ? mat(img, (first + b) * s.image, s.cols) : mat(ws, b * s.rows * s.cols, s.cols);
+            st = clseg_ocl_gemm(ctx, false, true, k, s.rows, s.cols, 1.0f, mat(fgrad, (first + b) * s.feature, s.cols),
+                                col, first + b == 0 ? p->beta : 1.0f, mat(dw, 0, s.rows));
+        }
+    }
+    return st;
+}
+
+/* {grad, dbias, workspace}: dbias = beta dbias + per-channel sums of grad, in two stages whose
+ * grouping depends only on the shape and CONV_REDUCE_WG. The partials sit after the im2col
+ * chunk in the workspace. */
+clseg_status clseg_ocl_conv_bias_grad(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_conv_params *p = params;
+    sizes s = sizes_of(p);
+    clseg_tensor *grad = t[0], *dbias = t[1], *ws = t[2];
+    size_t channels = (size_t)grad->shape.c, hw = (size_t)(grad->shape.h * grad->shape.w);
+    size_t count = (size_t)grad->shape.n * hw;
+    long wg = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, "conv2d.bias_grad", clseg_tensor_numel(grad));
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "CONV_REDUCE_WG", &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    size_t local = (size_t)wg, groups = (count + local - 1) / local;
+    if (groups > CLSEG_CONV_BIAS_PARTIALS)
+        groups = CLSEG_CONV_BIAS_PARTIALS;
+    size_t partials = ws->offset + (clseg_conv_is_pointwise(&p->g) ? 0 : s.col_images * s.rows * s.cols);
+    size_t global1[2] = {groups * local, channels}, global2[2] = {local, channels}, lsize[2] = {local, 1};
+    clseg_ocl_arg stage1[] = {CLSEG_ARG_TENSOR(grad), CLSEG_ARG_UINT(channels), CLSEG_ARG_UINT(hw),
+                              CLSEG_ARG_UINT(count),  CLSEG_ARG_MEM(ws),        CLSEG_ARG_UINT(partials)};
+    st = clseg_ocl_run(ctx, PROGRAM, "channel_sum_partial", stage1, CLSEG_NARGS(stage1), 2, global1, lsize);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    clseg_ocl_arg stage2[] = {CLSEG_ARG_MEM(ws), CLSEG_ARG_UINT(partials), CLSEG_ARG_UINT(groups),
+                              CLSEG_ARG_TENSOR(dbias), CLSEG_ARG_FLOAT(p->beta)};
+    return clseg_ocl_run(ctx, PROGRAM, "channel_sum_final", stage2, CLSEG_NARGS(stage2), 2, global2, lsize);
+}
