@@ -279,6 +279,59 @@ START_TEST(test_batch_in_chunks_exact)
 }
 END_TEST
 
+/* A layer big enough that CLBlast's GEMMs want scratch memory on PoCL (64 -> 128 channels at
+ * 64x64, 3x3, padding 1): the workspace figure covers it and the products use it
+ * (src/opencl/gemm.c). The reference backend would take long on it (and longer under the
+ * sanitizers), so a sample of outputs is summed here from run_layer()'s integer inputs (same
+ * seeds); every sum is exact. */
+START_TEST(test_gemm_scratch_exact)
+{
+    clseg_context *dev = test_context(selector);
+    enum { C = 64, K = 128, H = 64, W = 64 };
+    const layer l = {{1, C, H, W}, K, DESC(3, 3, 1, 1, 1, 0, 0)};
+    size_t wbytes = clseg_conv2d_workspace_bytes(dev, &l.d, l.x, weight_shape(&l));
+    size_t own = (C * 9 * H * W + K * CLSEG_CONV_BIAS_PARTIALS) * sizeof(float);
+    ck_assert_uint_ge(wbytes, own);
+    if (wbytes == own)
+        fprintf(stderr, "note: this device's GEMMs need no scratch for the layer\n");
+    results r = run_layer(dev, &l, 1.0f);
+    size_t nx = (size_t)C * H * W, nw = (size_t)K * C * 9, ny = (size_t)K * H * W;
+    float *x = ints(nx, 1, 2), *w = ints(nw, 2, 2), *b = ints(K, 3, 3), *dy = ints(ny, 4, 2);
+    float *dx0 = ints(nx, 5, 4), *dw0 = ints(nw, 6, 4);
+#define X(c, y, xx) ((y) < 0 || (y) >= H || (xx) < 0 || (xx) >= W ? 0.0 : (double)x[((c)*H + (y)) * W + (xx)])
+#define DY(k, y, xx) ((y) < 0 || (y) >= H || (xx) < 0 || (xx) >= W ? 0.0 : (double)dy[((k)*H + (y)) * W + (xx)])
+#define WT(k, c, i, j) ((double)w[(((k)*C + (c)) * 3 + (i)) * 3 + (j)])
+    for (unsigned t = 0; t < 97; t++) {
+        int k = (int)(t * 37 % K), c = (int)(t * 11 % C), oy = (int)(t * 29 % H), ox = (int)(t * 53 % W);
+        int i = (int)(t % 3), j = (int)(t / 3 % 3);
+        double y = b[k], d = dx0[(c * H + oy) * W + ox], g = dw0[((k * C + c) * 3 + i) * 3 + j], db = b[k];
+        for (int cc = 0; cc < C; cc++)
+            for (int ii = 0; ii < 3; ii++)
+                for (int jj = 0; jj < 3; jj++)
+                    y += WT(k, cc, ii, jj) * X(cc, oy - 1 + ii, ox - 1 + jj);
+        for (int kk = 0; kk < K; kk++)
+            for (int ii = 0; ii < 3; ii++)
+                for (int jj = 0; jj < 3; jj++)
+                    d += WT(kk, c, ii, jj) * DY(kk, oy + 1 - ii, ox + 1 - jj);
+        for (int py = 0; py < H; py++)
+            for (int px = 0; px < W; px++) {
+                g += DY(k, py, px) * X(c, py - 1 + i, px - 1 + j);
+                db += DY(k, py, px);
+            }
+        ck_assert_float_eq(r.y[(k * H + oy) * W + ox], (float)y);
+        ck_assert_float_eq(r.dx[(c * H + oy) * W + ox], (float)d);
+        ck_assert_float_eq(r.dw[((k * C + c) * 3 + i) * 3 + j], (float)g);
+        ck_assert_float_eq(r.db[k], (float)db);
+    }
+#undef X
+#undef DY
+#undef WT
+    free(x), free(w), free(b), free(dy), free(dx0), free(dw0);
+    free_results(&r);
+    clseg_context_destroy(dev);
+}
+END_TEST
+
 /* Two runs of a bigger layer with random (non-integer) values give the same bits. */
 START_TEST(test_deterministic)
 {
@@ -532,6 +585,7 @@ int main(void)
     tcase_add_test(dev, test_hand_computed_device);
     tcase_add_test(dev, test_integer_inputs_exact_against_reference);
     tcase_add_test(dev, test_batch_in_chunks_exact);
+    tcase_add_test(dev, test_gemm_scratch_exact);
     tcase_add_test(dev, test_deterministic);
     tcase_add_test(dev, test_accumulation_and_nan_overwrite);
     tcase_add_test(dev, test_invalid_arguments);

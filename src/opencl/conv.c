@@ -31,11 +31,55 @@ typedef struct sizes {
     size_t col_images;     /* images per chunk */
 } sizes;
 
+static sizes sizes_of_geom(const clseg_conv_geom *g, int64_t col_images)
+{
+    return (sizes){(size_t)clseg_conv_col_rows(g), (size_t)clseg_conv_col_cols(g), (size_t)(g->c * g->h * g->w),
+                   (size_t)(g->k * g->ho * g->wo), (size_t)col_images};
+}
+
 static sizes sizes_of(const clseg_conv_params *p)
 {
-    const clseg_conv_geom *g = &p->g;
-    return (sizes){(size_t)clseg_conv_col_rows(g), (size_t)clseg_conv_col_cols(g), (size_t)(g->c * g->h * g->w),
-                   (size_t)(g->k * g->ho * g->wo), (size_t)p->col_images};
+    return sizes_of_geom(&p->g, p->col_images);
+}
+
+/* The three products, all row-major with R = C kh kw, P = Ho Wo:
+ * forward: feature (K x P) = W (K x R) col (R x P); backward to the image: col (R x P) =
+ * W^T dF (K x P); weights: dW (K x R) = dF (K x P) col^T. A 1x1 kernel's col is the image. */
+static clseg_ocl_gemm_shape forward_gemm(const sizes *s, size_t k)
+{
+    return (clseg_ocl_gemm_shape){false, false, k, s->cols, s->rows, s->rows, s->cols, s->cols};
+}
+static clseg_ocl_gemm_shape data_gemm(const sizes *s, size_t k)
+{
+    return (clseg_ocl_gemm_shape){true, false, s->rows, s->cols, k, s->rows, s->cols, s->cols};
+}
+static clseg_ocl_gemm_shape weights_gemm(const sizes *s, size_t k)
+{
+    return (clseg_ocl_gemm_shape){false, true, k, s->rows, s->cols, s->cols, s->cols, s->rows};
+}
+
+size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_conv_geom *g)
+{
+    sizes s = sizes_of_geom(g, 1);
+    clseg_ocl_gemm_shape shapes[] = {forward_gemm(&s, (size_t)g->k), data_gemm(&s, (size_t)g->k),
+                                     weights_gemm(&s, (size_t)g->k)};
+    size_t most = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        size_t b = clseg_ocl_gemm_scratch_bytes(ctx, &shapes[i]);
+        most = b > most ? b : most;
+    }
+    return most;
+}
+
+/* What the workspace holds after the im2col chunk and the bias partials (ops/conv.c). */
+static clseg_ocl_scratch gemm_scratch(const clseg_conv_params *p, const sizes *s, const clseg_tensor *ws)
+{
+    size_t used = (clseg_conv_is_pointwise(&p->g) ? 0 : s->col_images * s->rows * s->cols) +
+                  (size_t)(p->g.c > p->g.k ? p->g.c : p->g.k) * CLSEG_CONV_BIAS_PARTIALS;
+    if (ws == NULL || clseg_tensor_numel(ws) <= used)
+        return (clseg_ocl_scratch){NULL, 0, 0};
+    return (clseg_ocl_scratch){mem_of(ws), (ws->offset + used) * sizeof(float),
+                               (clseg_tensor_numel(ws) - used) * sizeof(float)};
 }
 
 /* Every index a kernel computes stays below 2^32. */
@@ -91,6 +135,8 @@ clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clse
     size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
     clseg_tensor *img = t[0], *w = t[1], *bias = t[2], *feat = t[3], *ws = t[4];
     clseg_status st = check_counts(ctx, "conv2d.forward", p, &s);
+    clseg_ocl_gemm_shape shape = forward_gemm(&s, k);
+    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
     float gemm_beta = p->beta;
     if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
         st = bias_fill(ctx, feat, bias, p->beta);
@@ -98,17 +144,16 @@ clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clse
     }
     if (clseg_conv_is_pointwise(&p->g)) {
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
-            st = clseg_ocl_gemm(ctx, false, false, k, s.cols, s.rows, 1.0f, mat(w, 0, s.rows),
-                                mat(img, b * s.image, s.cols), gemm_beta, mat(feat, b * s.feature, s.cols));
+            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(img, b * s.image, s.cols), gemm_beta,
+                                mat(feat, b * s.feature, s.cols), scratch);
         return st;
     }
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
         st = im2col(ctx, p, &s, img, first, images, ws);
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
-            st = clseg_ocl_gemm(ctx, false, false, k, s.cols, s.rows, 1.0f, mat(w, 0, s.rows),
-                                mat(ws, b * s.rows * s.cols, s.cols), gemm_beta,
-                                mat(feat, (first + b) * s.feature, s.cols));
+            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(ws, b * s.rows * s.cols, s.cols), gemm_beta,
+                                mat(feat, (first + b) * s.feature, s.cols), scratch);
     }
     return st;
 }
@@ -121,6 +166,8 @@ clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params
     size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
     clseg_tensor *feat = t[0], *w = t[1], *bias = t[2], *img = t[3], *ws = t[4];
     clseg_status st = check_counts(ctx, "conv2d.backward_data", p, &s);
+    clseg_ocl_gemm_shape shape = data_gemm(&s, k);
+    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
     if (clseg_conv_is_pointwise(&p->g)) {
         float gemm_beta = p->beta;
         if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
@@ -128,15 +175,15 @@ clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params
             gemm_beta = 1.0f;
         }
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
-            st = clseg_ocl_gemm(ctx, true, false, s.rows, s.cols, k, 1.0f, mat(w, 0, s.rows),
-                                mat(feat, b * s.feature, s.cols), gemm_beta, mat(img, b * s.image, s.cols));
+            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(feat, b * s.feature, s.cols), gemm_beta,
+                                mat(img, b * s.image, s.cols), scratch);
         return st;
     }
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
-            st = clseg_ocl_gemm(ctx, true, false, s.rows, s.cols, k, 1.0f, mat(w, 0, s.rows),
-                                mat(feat, (first + b) * s.feature, s.cols), 0.0f, mat(ws, b * s.rows * s.cols, s.cols));
+            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(feat, (first + b) * s.feature, s.cols), 0.0f,
+                                mat(ws, b * s.rows * s.cols, s.cols), scratch);
         if (st == CLSEG_STATUS_SUCCESS)
             st = col2im(ctx, p, &s, ws, img, bias, first, images);
     }
@@ -152,6 +199,8 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
     size_t n = (size_t)p->g.n, k = (size_t)p->g.k;
     clseg_tensor *img = t[0], *fgrad = t[1], *dw = t[2], *ws = t[3];
     clseg_status st = check_counts(ctx, "conv2d.backward_weights", p, &s);
+    clseg_ocl_gemm_shape shape = weights_gemm(&s, k);
+    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
     bool pointwise = clseg_conv_is_pointwise(&p->g);
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
@@ -160,8 +209,8 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++) {
             clseg_ocl_matrix col =
                 pointwise ? mat(img, (first + b) * s.image, s.cols) : mat(ws, b * s.rows * s.cols, s.cols);
-            st = clseg_ocl_gemm(ctx, false, true, k, s.rows, s.cols, 1.0f, mat(fgrad, (first + b) * s.feature, s.cols),
-                                col, first + b == 0 ? p->beta : 1.0f, mat(dw, 0, s.rows));
+            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(fgrad, (first + b) * s.feature, s.cols), col,
+                                first + b == 0 ? p->beta : 1.0f, mat(dw, 0, s.rows), scratch);
         }
     }
     return st;

@@ -131,13 +131,16 @@ static int64_t col_images(const clseg_context *ctx, const clseg_conv_geom *g)
     return images < 1 ? 1 : (images > (uint64_t)g->n ? g->n : (int64_t)images);
 }
 
+/* im2col chunk, then the bias gradient's partial sums, then the GEMMs' scratch. */
 static size_t workspace_bytes(const clseg_context *ctx, const clseg_conv_geom *g)
 {
     size_t col = clseg_conv_is_pointwise(g)
                      ? 0
                      : (size_t)col_images(ctx, g) * (size_t)clseg_conv_col_rows(g) * (size_t)clseg_conv_col_cols(g);
     size_t channels = (size_t)(g->c > g->k ? g->c : g->k);
-    return (col + channels * CLSEG_CONV_BIAS_PARTIALS) * sizeof(float);
+    size_t gemm =
+        ctx != NULL && ctx->device.type != CLSEG_DEVICE_TYPE_REF ? clseg_ocl_conv_gemm_scratch_bytes(ctx, g) : 0;
+    return (col + channels * CLSEG_CONV_BIAS_PARTIALS) * sizeof(float) + gemm;
 }
 
 size_t clseg_conv2d_workspace_bytes(const clseg_context *ctx, const clseg_conv2d_desc *desc, clseg_shape x,

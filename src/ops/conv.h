@@ -51,6 +51,10 @@ static inline int clseg_conv_is_pointwise(const clseg_conv_geom *g)
            g->w == g->wo;
 }
 
+/* Scratch bytes the OpenCL GEMMs of this geometry need on ctx's device (the workspace's last
+ * part, after the im2col chunk and the bias partials); 0 on other backends. */
+size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_conv_geom *g);
+
 /* tensors {image, weights, bias or NULL, feature, workspace or NULL} */
 clseg_status clseg_ref_conv_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t);
 clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t);
