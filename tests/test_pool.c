@@ -333,7 +333,8 @@ START_TEST(test_invalid_arguments)
     clseg_context *ctx = test_context(backends[_i]);
     clseg_shape sx = {1, 3, 7, 9}, sy = {1, 3, 3, 4};
     clseg_tensor *x = tensor(ctx, sx, NULL), *y = tensor(ctx, sy, NULL), *idx = tensor(ctx, sy, NULL);
-    clseg_tensor *wrong = tensor(ctx, (clseg_shape){1, 3, 4, 4}, NULL), *gap = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
+    clseg_tensor *wrong = tensor(ctx, (clseg_shape){1, 3, 4, 4}, NULL);
+    clseg_tensor *gap = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
     clseg_pool2d_desc d = clseg_pool2d_make(2, 2, 0), bad;
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, x, y, idx), CLSEG_STATUS_SUCCESS);
     /* windows */

@@ -143,7 +143,8 @@ START_TEST(test_pytorch_answers_by_hand)
     assert_values("bilinear 2x backward", dx, (const float[]){5, 5, 5, 5}, 4, 0.0f);
     /* nearest 5 -> 8 backward: input i collects the outputs that read it, 2 2 1 2 1 */
     clseg_upsample_desc n = {CLSEG_UPSAMPLE_NEAREST, 0, 0, 0};
-    clseg_tensor *dy8 = tensor(ctx, (clseg_shape){1, 1, 1, 8}, ones), *dx5 = tensor(ctx, (clseg_shape){1, 1, 1, 5}, NULL);
+    clseg_tensor *dy8 = tensor(ctx, (clseg_shape){1, 1, 1, 8}, ones);
+    clseg_tensor *dx5 = tensor(ctx, (clseg_shape){1, 1, 1, 5}, NULL);
     ck_assert_int_eq(clseg_upsample2d_backward(ctx, &n, dy8, dx5, 0.0f), CLSEG_STATUS_SUCCESS);
     assert_values("nearest to 8 backward", dx5, (const float[]){2, 2, 1, 2, 1}, 5, 0.0f);
     clseg_tensor_destroy(dy), clseg_tensor_destroy(dx), clseg_tensor_destroy(dy8), clseg_tensor_destroy(dx5);

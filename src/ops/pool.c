@@ -40,8 +40,9 @@ static clseg_status pooled_shape(clseg_context *ctx, const char *op, const clseg
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     if (x.h + 2 * d->pad_h < d->kernel_h || x.w + 2 * d->pad_w < d->kernel_w)
-        return clseg_fail(ctx, CLSEG_STATUS_SHAPE_MISMATCH, "%s: a %lldx%lld input padded by %dx%d is smaller than %dx%d",
-                          op, (long long)x.h, (long long)x.w, d->pad_h, d->pad_w, d->kernel_h, d->kernel_w);
+        return clseg_fail(ctx, CLSEG_STATUS_SHAPE_MISMATCH,
+                          "%s: a %lldx%lld input padded by %dx%d is smaller than %dx%d", op, (long long)x.h,
+                          (long long)x.w, d->pad_h, d->pad_w, d->kernel_h, d->kernel_w);
     if (x.h * x.w > MAX_PLANE)
         return clseg_fail(ctx, CLSEG_STATUS_NOT_SUPPORTED,
                           "%s: a %lldx%lld plane has more than 2^24 positions, which float indices cannot hold", op,
