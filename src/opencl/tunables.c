@@ -27,6 +27,9 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "activation", "ACT_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "conv", "CONV_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "conv", "CONV_REDUCE_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "POOL_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "GAP_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "upsample", "UPS_WG", 256},
     /* CPUs (PoCL): a work-group runs as a loop on one core, so few, wide groups. */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_WG", 64},
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},

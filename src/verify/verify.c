@@ -12,6 +12,8 @@
 #define GUARD_BITS 0x7fc0debfu /* a NaN no kernel writes by accident */
 
 static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_conv};
+static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_pool,
+                                                 &clseg_verify_upsample};
 
 struct verify_run {
     clseg_context *ctx;

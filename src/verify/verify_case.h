@@ -43,5 +43,7 @@ clseg_tensor *verify_workspace(verify_run *r, size_t bytes);
 extern const verify_family clseg_verify_basic;
 extern const verify_family clseg_verify_activation;
 extern const verify_family clseg_verify_conv;
+extern const verify_family clseg_verify_pool;
+extern const verify_family clseg_verify_upsample;
 
 #endif

@@ -1,0 +1,73 @@
+#include "ops/pool.h"
+#include "opencl/ocl.h"
+
+#define PROGRAM "pool"
+
+static clseg_status run(clseg_context *ctx, const char *kernel, const clseg_ocl_arg *args, size_t nargs, size_t n)
+{
+    return clseg_ocl_run_1d(ctx, PROGRAM, kernel, "POOL_WG", args, nargs, n);
+}
+
+/* The GEOM_ARGS of cl/pool.cl for unpooled shape x and pooled shape y. */
+#define GEOM(d, x, y)                                                                                              \
+    CLSEG_ARG_UINT((x).h), CLSEG_ARG_UINT((x).w), CLSEG_ARG_UINT((y).h), CLSEG_ARG_UINT((y).w),                    \
+        CLSEG_ARG_UINT((d).kernel_h), CLSEG_ARG_UINT((d).kernel_w), CLSEG_ARG_UINT((d).stride_h),                  \
+        CLSEG_ARG_UINT((d).stride_w), CLSEG_ARG_UINT((d).pad_h), CLSEG_ARG_UINT((d).pad_w)
+
+clseg_status clseg_ocl_maxpool2d_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_pool_params *p = params;
+    size_t n = clseg_tensor_numel(t[1]);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
+                            CLSEG_ARG_UINT(n), GEOM(p->desc, t[0]->shape, t[1]->shape)};
+    clseg_status st = clseg_ocl_check_count(ctx, "maxpool2d.forward", clseg_tensor_numel(t[0]));
+    return st != CLSEG_STATUS_SUCCESS ? st : run(ctx, "maxpool_forward", args, CLSEG_NARGS(args), n);
+}
+
+clseg_status clseg_ocl_maxpool2d_scatter(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_pool_params *p = params;
+    size_t n = clseg_tensor_numel(t[2]);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
+                            CLSEG_ARG_UINT(n), CLSEG_ARG_FLOAT(p->beta), GEOM(p->desc, t[2]->shape, t[0]->shape)};
+    return run(ctx, "maxpool_scatter", args, CLSEG_NARGS(args), n);
+}
+
+clseg_status clseg_ocl_maxunpool2d_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_pool_params *p = params;
+    clseg_shape big = t[0]->shape, small = t[2]->shape;
+    size_t n = clseg_tensor_numel(t[2]);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
+                            CLSEG_ARG_UINT(n), CLSEG_ARG_FLOAT(p->beta), CLSEG_ARG_UINT(big.h * big.w),
+                            CLSEG_ARG_UINT(small.h * small.w)};
+    clseg_status st = clseg_ocl_check_count(ctx, "maxunpool2d.backward", clseg_tensor_numel(t[0]));
+    return st != CLSEG_STATUS_SUCCESS ? st : run(ctx, "maxunpool_backward", args, CLSEG_NARGS(args), n);
+}
+
+clseg_status clseg_ocl_global_avgpool_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    (void)params;
+    clseg_shape s = t[0]->shape;
+    long wg = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, "global_avgpool.forward", clseg_tensor_numel(t[0]));
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "GAP_WG", &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    size_t local = (size_t)wg, global = (size_t)(s.n * s.c) * local;
+    if ((st = clseg_ocl_check_count(ctx, "global_avgpool.forward", global)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_UINT(s.h * s.w)};
+    return clseg_ocl_run(ctx, PROGRAM, "global_avgpool_forward", args, CLSEG_NARGS(args), 1, &global, &local);
+}
+
+clseg_status clseg_ocl_global_avgpool_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
+{
+    const clseg_pool_params *p = params;
+    clseg_shape s = t[1]->shape;
+    size_t n = clseg_tensor_numel(t[1]);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_UINT(n),
+                            CLSEG_ARG_UINT(s.h * s.w), CLSEG_ARG_FLOAT(p->beta)};
+    return run(ctx, "global_avgpool_backward", args, CLSEG_NARGS(args), n);
+}
