@@ -14,6 +14,8 @@
 static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_conv};
 static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_pool,
                                                  &clseg_verify_upsample};
+static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation,
+                                                  &clseg_verify_norm, &clseg_verify_optim};
 
 struct verify_run {
     clseg_context *ctx;

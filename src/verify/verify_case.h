@@ -45,5 +45,7 @@ extern const verify_family clseg_verify_activation;
 extern const verify_family clseg_verify_conv;
 extern const verify_family clseg_verify_pool;
 extern const verify_family clseg_verify_upsample;
+extern const verify_family clseg_verify_norm;
+extern const verify_family clseg_verify_optim;
 
 #endif

@@ -1,0 +1,205 @@
+/* Batch normalisation over (N, H, W) per channel of NCHW float32. A tensor arrives as a buffer
+ * plus the offset of its first element. Per-channel sums are two-stage and fixed-order: stage 1
+ * runs NORM_CHUNKS work-groups per channel (grid dimension 1 is the channel), each writing one
+ * partial sum to the workspace; stage 2 adds a channel's partials in index order. The chunk
+ * count depends only on the shape and the tunables, so every run gives the same bits. */
+
+#ifndef NORM_WG
+#define NORM_WG 64 /* work-group size of the first reduction stage; a power of two */
+#endif
+#ifndef NORM_CHUNKS
+#define NORM_CHUNKS 16 /* stage-1 work-groups (partial sums) per channel; the host caps it at 64 */
+#endif
+#ifndef NORM_EW_WG
+#define NORM_EW_WG 64 /* work-group size of the per-element and per-channel kernels */
+#endif
+
+#define ACCUMULATE(dst, beta, g) ((dst) = (beta) == 0.0f ? (g) : (beta) * (dst) + (g))
+
+/* Element j (0 <= j < N hw) of channel c's values. */
+inline uint plane_index(uint j, uint c, uint channels, uint hw)
+{
+    uint n = j / hw;
+    return (n * channels + c) * hw + (j - n * hw);
+}
+
+/* Compensated (Kahan) running sum: a work-item's serial loop adds up to m / (chunks NORM_WG)
+ * values, hundreds on a CPU, and the compensation keeps that part's error at one rounding. */
+inline void kahan_add(float *sum, float *comp, float v)
+{
+    float y = v - *comp;
+    float t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+/* Sums NORM_WG values in local memory by halving; the order depends only on NORM_WG. */
+inline float group_sum(__local float *acc, float mine)
+{
+    uint lid = get_local_id(0);
+    acc[lid] = mine;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s)
+            acc[lid] += acc[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return acc[0];
+}
+
+/* Stage 1 of the mean: partial[c chunks + k] = the sum of x over chunk k of channel c. */
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void bn_sum_x(__global const float *x, uint x_off, uint channels, uint hw, uint m, __global float *partial,
+              uint p_off)
+{
+    __local float acc[NORM_WG];
+    uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
+    float mine = 0.0f, comp = 0.0f;
+    for (uint j = get_global_id(0); j < m; j += stride)
+        kahan_add(&mine, &comp, x[x_off + plane_index(j, c, channels, hw)]);
+    float total = group_sum(acc, mine);
+    if (get_local_id(0) == 0)
+        partial[p_off + c * chunks + get_group_id(0)] = total;
+}
+
+/* Stage 1 of the variance: squared deviations from the finished mean (a second pass over x
+ * rather than E[x^2] - E[x]^2, which cancels badly when the mean is large). */
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void bn_sum_sqdev(__global const float *x, uint x_off, __global const float *mean, uint mean_off, uint channels,
+                  uint hw, uint m, __global float *partial, uint p_off)
+{
+    __local float acc[NORM_WG];
+    uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
+    float mu = mean[mean_off + c], mine = 0.0f, comp = 0.0f;
+    for (uint j = get_global_id(0); j < m; j += stride) {
+        float d = x[x_off + plane_index(j, c, channels, hw)] - mu;
+        kahan_add(&mine, &comp, d * d);
+    }
+    float total = group_sum(acc, mine);
+    if (get_local_id(0) == 0)
+        partial[p_off + c * chunks + get_group_id(0)] = total;
+}
+
+/* Stage 1 of the backward sums: sum dy at partial[c chunks + k], sum dy (x - mean) at
+ * partial[(channels + c) chunks + k]. */
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void bn_sum_grad(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
+                 __global const float *mean, uint mean_off, uint channels, uint hw, uint m, __global float *partial,
+                 uint p_off)
+{
+    __local float acc_dy[NORM_WG];
+    __local float acc_dyx[NORM_WG];
+    uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
+    float mu = mean[mean_off + c], sum_dy = 0.0f, sum_dyx = 0.0f, comp_dy = 0.0f, comp_dyx = 0.0f;
+    for (uint j = get_global_id(0); j < m; j += stride) {
+        uint i = plane_index(j, c, channels, hw);
+        float g = dy[dy_off + i];
+        kahan_add(&sum_dy, &comp_dy, g);
+        kahan_add(&sum_dyx, &comp_dyx, g * (x[x_off + i] - mu));
+    }
+    float total_dy = group_sum(acc_dy, sum_dy);
+    float total_dyx = group_sum(acc_dyx, sum_dyx);
+    if (get_local_id(0) == 0) {
+        partial[p_off + c * chunks + get_group_id(0)] = total_dy;
+        partial[p_off + (channels + c) * chunks + get_group_id(0)] = total_dyx;
+    }
+}
+
+/* Stage 2: channel c's partials in index order. */
+inline float chunk_total(__global const float *partial, uint p_off, uint c, uint chunks)
+{
+    float s = 0.0f;
+    for (uint k = 0; k < chunks; k++)
+        s += partial[p_off + c * chunks + k];
+    return s;
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_finish_mean(__global const float *partial, uint p_off, uint chunks, uint channels, uint m,
+                    __global float *mean, uint mean_off)
+{
+    uint c = get_global_id(0);
+    if (c < channels)
+        mean[mean_off + c] = chunk_total(partial, p_off, c, chunks) / (float)m;
+}
+
+/* The batch's biased variance normalises; the unbiased one (m > 1, checked by the host) goes
+ * into the running variance, as in PyTorch. */
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_finish_var(__global const float *partial, uint p_off, uint chunks, uint channels, uint m, float momentum,
+                   float eps, __global const float *mean, uint mean_off, __global float *invstd, uint invstd_off,
+                   __global float *running_mean, uint rm_off, __global float *running_var, uint rv_off)
+{
+    uint c = get_global_id(0);
+    if (c >= channels)
+        return;
+    float sq = chunk_total(partial, p_off, c, chunks);
+    invstd[invstd_off + c] = 1.0f / sqrt(sq / (float)m + eps);
+    running_mean[rm_off + c] = (1.0f - momentum) * running_mean[rm_off + c] + momentum * mean[mean_off + c];
+    running_var[rv_off + c] = (1.0f - momentum) * running_var[rv_off + c] + momentum * (sq / (float)(m - 1));
+}
+
+/* sums[c] = sum dy, sums[channels + c] = sum dy xhat (for the dx kernel); dbias and dweight
+ * get the same values, accumulated. */
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_finish_grad(__global const float *partial, uint p_off, uint chunks, uint channels,
+                    __global const float *invstd, uint invstd_off, __global float *sums, uint sums_off,
+                    __global float *dweight, uint dw_off, __global float *dbias, uint db_off, float beta)
+{
+    uint c = get_global_id(0);
+    if (c >= channels)
+        return;
+    float sum_dy = chunk_total(partial, p_off, c, chunks);
+    float sum_dy_xhat = chunk_total(partial, p_off, channels + c, chunks) * invstd[invstd_off + c];
+    sums[sums_off + c] = sum_dy;
+    sums[sums_off + channels + c] = sum_dy_xhat;
+    ACCUMULATE(dweight[dw_off + c], beta, sum_dy_xhat);
+    ACCUMULATE(dbias[db_off + c], beta, sum_dy);
+}
+
+/* y = (x - mean) weight invstd + bias; y may be x. */
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_normalize(__global const float *x, uint x_off, __global const float *mean, uint mean_off,
+                  __global const float *invstd, uint invstd_off, __global const float *weight, uint w_off,
+                  __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
+                  uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint c = i / hw % channels;
+    y[y_off + i] = (x[x_off + i] - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c];
+}
+
+/* Inference: the running statistics normalise. */
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_infer(__global const float *x, uint x_off, __global const float *running_mean, uint rm_off,
+              __global const float *running_var, uint rv_off, __global const float *weight, uint w_off,
+              __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw, uint n,
+              float eps)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint c = i / hw % channels;
+    float scale = weight[w_off + c] / sqrt(running_var[rv_off + c] + eps);
+    y[y_off + i] = (x[x_off + i] - running_mean[rm_off + c]) * scale + bias[b_off + c];
+}
+
+/* dx = weight invstd / m (m dy - sum dy - xhat sum dy xhat), accumulated. */
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_backward_dx(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
+                    __global const float *weight, uint w_off, __global const float *mean, uint mean_off,
+                    __global const float *invstd, uint invstd_off, __global const float *sums, uint sums_off,
+                    __global float *dx, uint dx_off, uint channels, uint hw, uint n, uint m, float beta)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint c = i / hw % channels;
+    float is = invstd[invstd_off + c], fm = (float)m;
+    float xhat = (x[x_off + i] - mean[mean_off + c]) * is;
+    float g = weight[w_off + c] * is / fm *
+              (fm * dy[dy_off + i] - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
+    ACCUMULATE(dx[dx_off + i], beta, g);
+}

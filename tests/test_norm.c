@@ -1,0 +1,361 @@
+/* The batch-normalisation family: float64 gradient checks of the reference backward pass,
+ * running statistics and inference against hand computations, a variance that survives a large
+ * mean, determinism, device against reference, argument errors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "ref/norm_math.h"
+#include "test_util.h"
+
+static const char *selector;
+
+/* --- float64 gradient checks of the reference backward pass ------------------------------ */
+
+/* The training forward pass as a function of one vector holding x, then weight, then bias. */
+typedef struct bn_geom {
+    int64_t n, c, hw;
+    double *y, *rm, *rv, *mean, *invstd; /* scratch: x's size, then c each */
+} bn_geom;
+
+static size_t geom_x(const bn_geom *g)
+{
+    return (size_t)(g->n * g->c * g->hw);
+}
+
+static void bn_f(const double *in, double *y, void *u)
+{
+    bn_geom *g = u;
+    const double *w = in + geom_x(g), *b = w + g->c;
+    clseg_ref64_bn_forward_train(in, g->n, g->c, g->hw, w, b, 0.1, 1e-5, g->rm, g->rv, y, g->mean, g->invstd);
+}
+
+static void bn_b(const double *in, const double *dy, double *d, void *u)
+{
+    bn_geom *g = u;
+    const double *w = in + geom_x(g);
+    bn_f(in, g->y, u);
+    clseg_ref64_bn_backward(in, dy, g->n, g->c, g->hw, w, g->mean, g->invstd, d, 0.0, d + geom_x(g),
+                            d + geom_x(g) + g->c, 0.0);
+}
+
+START_TEST(test_gradients_of_batchnorm)
+{
+    /* x, weight and bias all at once; shapes with N > 1 and H W > 1, and one with H W = 1 */
+    const int64_t shapes[][3] = {{2, 3, 6}, {1, 2, 9}, {5, 2, 1}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        double scratch[4 * 64];
+        bn_geom g = {shapes[s][0], shapes[s][1], shapes[s][2], NULL, scratch, scratch + 8, scratch + 16, scratch + 24};
+        double y[64];
+        g.y = y;
+        size_t nx = geom_x(&g);
+        ck_assert_uint_le(nx, 64);
+        grad_check("batchnorm2d", bn_f, bn_b, &g, nx + 2 * (size_t)g.c, nx, -2.0, 2.0, 1e-6, 1e-6);
+    }
+}
+END_TEST
+
+/* beta accumulates: backward(beta) = beta init + backward(0), dx and parameters alike. */
+START_TEST(test_reference_backward_accumulates)
+{
+    enum { N = 2, C = 2, HW = 5, X = N * C * HW };
+    double x[X], dy[X], w[C] = {0.5, -1.5}, b[C] = {0.25, 2}, rm[C] = {0}, rv[C] = {1, 1}, y[X], mean[C], is[C];
+    grad_random(x, X, 1, -1, 1);
+    grad_random(dy, X, 2, -1, 1);
+    clseg_ref64_bn_forward_train(x, N, C, HW, w, b, 0.1, 1e-5, rm, rv, y, mean, is);
+    double dx0[X], dw0[C], db0[C], dx1[X], dw1[C], db1[C];
+    for (int i = 0; i < X; i++)
+        dx0[i] = NAN, dx1[i] = i;
+    for (int i = 0; i < C; i++)
+        dw0[i] = db0[i] = NAN, dw1[i] = 3 + i, db1[i] = -i;
+    clseg_ref64_bn_backward(x, dy, N, C, HW, w, mean, is, dx0, 0.0, dw0, db0, 0.0);
+    clseg_ref64_bn_backward(x, dy, N, C, HW, w, mean, is, dx1, 0.5, dw1, db1, 2.0);
+    for (int i = 0; i < X; i++)
+        ck_assert_double_eq_tol(dx1[i], 0.5 * i + dx0[i], 1e-12);
+    for (int i = 0; i < C; i++) {
+        ck_assert_double_eq_tol(dw1[i], 2.0 * (3 + i) + dw0[i], 1e-12);
+        ck_assert_double_eq_tol(db1[i], -2.0 * i + db0[i], 1e-12);
+    }
+}
+END_TEST
+
+/* --- both backends ------------------------------------------------------------------------ */
+
+static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
+{
+    clseg_tensor *t = NULL;
+    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
+    if (values != NULL)
+        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
+    return t;
+}
+
+static float *download(const clseg_tensor *t)
+{
+    size_t n = clseg_tensor_numel(t);
+    float *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
+    return v;
+}
+
+static float *uniform(size_t n, uint64_t seed, double lo, double hi)
+{
+    double *d = malloc(n * sizeof *d);
+    float *v = malloc(n * sizeof *v);
+    ck_assert(d != NULL && v != NULL);
+    grad_random(d, n, seed, lo, hi);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)d[i];
+    free(d);
+    return v;
+}
+
+static void assert_close(const char *what, float got, double want, double rtol)
+{
+    ck_assert_msg(fabs((double)got - want) <= rtol * fmax(1.0, fabs(want)), "%s: %.9g, %.9g expected", what,
+                  (double)got, want);
+}
+
+/* Every tensor of one training step, forward and backward. */
+typedef struct bn_run {
+    clseg_tensor *x, *w, *b, *rm, *rv, *y, *mean, *invstd, *ws, *dy, *dx, *dw, *db;
+} bn_run;
+
+static bn_run bn_setup(clseg_context *ctx, clseg_shape s, const float *x, const float *w, const float *b,
+                       const float *rm, const float *rv, const float *dy)
+{
+    clseg_shape cs = {1, s.c, 1, 1};
+    size_t ws_floats = clseg_batchnorm2d_workspace_bytes(ctx, s) / sizeof(float);
+    bn_run r = {
+        tensor(ctx, s, x),     tensor(ctx, cs, w),    tensor(ctx, cs, b),
+        tensor(ctx, cs, rm),   tensor(ctx, cs, rv),   tensor(ctx, s, NULL),
+        tensor(ctx, cs, NULL), tensor(ctx, cs, NULL), tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)ws_floats}, NULL),
+        tensor(ctx, s, dy),    tensor(ctx, s, NULL),  tensor(ctx, cs, NULL),
+        tensor(ctx, cs, NULL)};
+    return r;
+}
+
+static void bn_free(bn_run *r)
+{
+    clseg_tensor *all[] = {r->x, r->w, r->b, r->rm, r->rv, r->y, r->mean, r->invstd, r->ws, r->dy, r->dx, r->dw, r->db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        clseg_tensor_destroy(all[i]);
+}
+
+static const clseg_batchnorm_desc desc = {0.1f, 1e-5f};
+
+static void bn_train_step(clseg_context *ctx, bn_run *r)
+{
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &desc, r->x, r->w, r->b, r->rm, r->rv, r->y, r->mean, r->invstd, r->ws),
+        CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_batchnorm2d_backward(ctx, &desc, r->x, r->dy, r->w, r->mean, r->invstd, r->dx, 0.0f, r->dw,
+                                                r->db, 0.0f, r->ws),
+                     CLSEG_STATUS_SUCCESS);
+}
+
+/* x = {1, 2, 3, 6}: mean 3, biased variance 14/4, unbiased 14/3. */
+START_TEST(test_running_statistics_by_hand)
+{
+    const char *selectors[] = {selector, "ref"};
+    for (int k = 0; k < 2; k++) {
+        clseg_context *ctx = test_context(selectors[k]);
+        const float x[] = {1, 2, 3, 6}, w[] = {2}, b[] = {0.5f}, rm[] = {1}, rv[] = {2};
+        bn_run r = bn_setup(ctx, (clseg_shape){2, 1, 2, 1}, x, w, b, rm, rv, x);
+        bn_train_step(ctx, &r);
+        float *mean = download(r.mean), *is = download(r.invstd), *y = download(r.y);
+        float *nrm = download(r.rm), *nrv = download(r.rv);
+        double invstd = 1.0 / sqrt(3.5 + 1e-5);
+        assert_close("save_mean", mean[0], 3.0, 1e-6);
+        assert_close("save_invstd", is[0], invstd, 1e-6);
+        assert_close("running_mean", nrm[0], 0.9 * 1 + 0.1 * 3, 1e-6);
+        assert_close("running_var", nrv[0], 0.9 * 2 + 0.1 * 14.0 / 3.0, 1e-6);
+        for (int i = 0; i < 4; i++)
+            assert_close("y", y[i], 2.0 * (x[i] - 3.0) * invstd + 0.5, 1e-6);
+        free(mean), free(is), free(y), free(nrm), free(nrv);
+        bn_free(&r);
+        clseg_context_destroy(ctx);
+    }
+}
+END_TEST
+
+/* Values of 1e4 + a spread of 1: E[x^2] - E[x]^2 in float32 would lose the variance entirely
+ * (x^2 ~ 1e8 carries 8 of rounding), two passes keep it. */
+START_TEST(test_variance_with_a_large_mean)
+{
+    const char *selectors[] = {selector, "ref"};
+    enum { N = 4, C = 2, HW = 25 * 31 };
+    float *x = malloc(N * C * HW * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    double sum[C] = {0}, sq[C] = {0};
+    for (int i = 0; i < N * C * HW; i++)
+        x[i] = 10000.0f + (float)((i * 37) % 17) * 0.125f - 1.0f;
+    for (int i = 0; i < N * C * HW; i++)
+        sum[i / HW % C] += x[i];
+    for (int i = 0; i < N * C * HW; i++) {
+        double d = x[i] - sum[i / HW % C] / (N * HW);
+        sq[i / HW % C] += d * d;
+    }
+    const float ones[C] = {1, 1}, zeros[C] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        clseg_context *ctx = test_context(selectors[k]);
+        bn_run r = bn_setup(ctx, (clseg_shape){N, C, 5, 155}, x, ones, zeros, zeros, ones, x);
+        bn_train_step(ctx, &r);
+        float *is = download(r.invstd), *rv = download(r.rv);
+        for (int c = 0; c < C; c++) {
+            assert_close("save_invstd", is[c], 1.0 / sqrt(sq[c] / (N * HW) + 1e-5), 1e-5);
+            assert_close("running_var", rv[c], 0.9 + 0.1 * sq[c] / (N * HW - 1), 1e-5);
+        }
+        free(is), free(rv);
+        bn_free(&r);
+        clseg_context_destroy(ctx);
+    }
+    free(x);
+}
+END_TEST
+
+START_TEST(test_inference_matches_the_formula)
+{
+    const char *selectors[] = {selector, "ref"};
+    clseg_shape s = {3, 4, 5, 7};
+    size_t n = clseg_shape_numel(s);
+    float *x = uniform(n, 11, -3, 3), *w = uniform(4, 12, -2, 2), *b = uniform(4, 13, -1, 1);
+    float *rm = uniform(4, 14, -1, 1), *rv = uniform(4, 15, 0.1, 3);
+    for (int k = 0; k < 2; k++) {
+        clseg_context *ctx = test_context(selectors[k]);
+        clseg_shape cs = {1, 4, 1, 1};
+        clseg_tensor *tx = tensor(ctx, s, x), *tw = tensor(ctx, cs, w), *tb = tensor(ctx, cs, b);
+        clseg_tensor *trm = tensor(ctx, cs, rm), *trv = tensor(ctx, cs, rv);
+        /* in place: y is x */
+        ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, tx, tw, tb, trm, trv, tx), CLSEG_STATUS_SUCCESS);
+        float *y = download(tx);
+        for (size_t i = 0; i < n; i++) {
+            size_t c = i / 35 % 4;
+            assert_close("y", y[i], w[c] * (x[i] - (double)rm[c]) / sqrt((double)rv[c] + 1e-5) + b[c], 1e-6);
+        }
+        free(y);
+        clseg_tensor_destroy(tx), clseg_tensor_destroy(tw), clseg_tensor_destroy(tb);
+        clseg_tensor_destroy(trm), clseg_tensor_destroy(trv);
+        clseg_context_destroy(ctx);
+    }
+    free(x), free(w), free(b), free(rm), free(rv);
+}
+END_TEST
+
+/* Two runs on the device give the same bits, and match the reference backend. */
+START_TEST(test_deterministic_and_matches_reference)
+{
+    clseg_shape s = {4, 6, 33, 31};
+    size_t n = clseg_shape_numel(s);
+    float *x = uniform(n, 21, -2, 3), *dy = uniform(n, 22, -1, 1), *w = uniform(6, 23, 0.5, 2);
+    float *b = uniform(6, 24, -1, 1), *rm = uniform(6, 25, -1, 1), *rv = uniform(6, 26, 0.5, 2);
+    float *out[3][8];
+    const char *selectors[] = {selector, selector, "ref"};
+    for (int k = 0; k < 3; k++) {
+        clseg_context *ctx = test_context(selectors[k]);
+        bn_run r = bn_setup(ctx, s, x, w, b, rm, rv, dy);
+        bn_train_step(ctx, &r);
+        clseg_tensor *t[8] = {r.y, r.mean, r.invstd, r.rm, r.rv, r.dx, r.dw, r.db};
+        for (int i = 0; i < 8; i++)
+            out[k][i] = download(t[i]);
+        bn_free(&r);
+        clseg_context_destroy(ctx);
+    }
+    for (int i = 0; i < 8; i++) {
+        size_t count = i == 0 || i == 5 ? n : 6;
+        ck_assert_mem_eq(out[0][i], out[1][i], count * sizeof(float));
+        for (size_t j = 0; j < count; j++)
+            assert_close("device against reference", out[0][i][j], out[2][i][j], 1e-4);
+    }
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++)
+            free(out[k][i]);
+    free(x), free(dy), free(w), free(b), free(rm), free(rv);
+}
+END_TEST
+
+START_TEST(test_invalid_arguments)
+{
+    clseg_context *ctx = test_context(selector);
+    clseg_shape s = {2, 3, 4, 5};
+    bn_run r = bn_setup(ctx, s, NULL, NULL, NULL, NULL, NULL, NULL);
+    clseg_tensor *c4 = tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL), *y2 = tensor(ctx, (clseg_shape){2, 3, 5, 4}, NULL);
+    clseg_tensor *small = tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
+    clseg_tensor *one = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
+    /* wrong channel counts */
+    ck_assert_int_eq(clseg_batchnorm2d_forward_train(ctx, &desc, r.x, c4, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
+                     CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_batchnorm2d_forward_train: weight has 4"));
+    ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, r.x, r.w, r.b, r.rm, c4, r.y),
+                     CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_backward(ctx, &desc, r.x, r.dy, r.w, r.mean, r.invstd, r.dx, 0, r.dw, c4, 0, r.ws),
+        CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_int_eq(clseg_batchnorm2d_forward_train(ctx, &desc, r.x, r.w, r.b, r.rm, r.rv, y2, r.mean, r.invstd, r.ws),
+                     CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_backward(ctx, &desc, r.x, y2, r.w, r.mean, r.invstd, r.dx, 0, r.dw, r.db, 0, r.ws),
+        CLSEG_STATUS_SHAPE_MISMATCH);
+    /* workspace too small or missing */
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &desc, r.x, r.w, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, small),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_backward(ctx, &desc, r.x, r.dy, r.w, r.mean, r.invstd, r.dx, 0, r.dw, r.db, 0, NULL),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    /* NULL tensors and descriptor, bad hyper-parameters */
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &desc, NULL, r.w, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, NULL, r.x, r.w, r.b, r.rm, r.rv, r.y),
+                     CLSEG_STATUS_INVALID_ARGUMENT);
+    const clseg_batchnorm_desc bad_eps = {0.1f, 0.0f}, bad_momentum = {1.5f, 1e-5f}, nan_momentum = {NAN, 1e-5f};
+    ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &bad_eps, r.x, r.w, r.b, r.rm, r.rv, r.y),
+                     CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &bad_momentum, r.x, r.w, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &nan_momentum, r.x, r.w, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_int_eq(
+        clseg_batchnorm2d_backward(ctx, &desc, r.x, r.dy, r.w, r.mean, r.invstd, r.dx, NAN, r.dw, r.db, 0, r.ws),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    /* one value per channel: no unbiased variance to train with (inference is fine) */
+    ck_assert_int_eq(
+        clseg_batchnorm2d_forward_train(ctx, &desc, one, r.w, r.b, r.rm, r.rv, one, r.mean, r.invstd, r.ws),
+        CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "more than one value per channel"));
+    /* another context's tensor */
+    clseg_context *other = test_context("ref");
+    clseg_tensor *foreign = tensor(other, (clseg_shape){1, 3, 1, 1}, NULL);
+    ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, r.x, r.w, foreign, r.rm, r.rv, r.y),
+                     CLSEG_STATUS_CONTEXT_MISMATCH);
+    clseg_tensor_destroy(foreign);
+    clseg_context_destroy(other);
+    clseg_tensor_destroy(c4), clseg_tensor_destroy(y2), clseg_tensor_destroy(small), clseg_tensor_destroy(one);
+    bn_free(&r);
+    clseg_context_destroy(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("norm");
+    TCase *math = tcase_create("reference gradients");
+    tcase_add_test(math, test_gradients_of_batchnorm);
+    tcase_add_test(math, test_reference_backward_accumulates);
+    suite_add_tcase(s, math);
+    if (!test_have_opencl())
+        return test_run(s, true) == EXIT_SUCCESS ? TEST_SKIP : EXIT_FAILURE;
+    TCase *dev = tcase_create("device");
+    tcase_add_test(dev, test_running_statistics_by_hand);
+    tcase_add_test(dev, test_variance_with_a_large_mean);
+    tcase_add_test(dev, test_inference_matches_the_formula);
+    tcase_add_test(dev, test_deterministic_and_matches_reference);
+    tcase_add_test(dev, test_invalid_arguments);
+    suite_add_tcase(s, dev);
+    return test_run(s, false);
+}
