@@ -11,7 +11,7 @@
 #define MAX_TENSORS 32      /* per case and backend */
 #define GUARD_BITS 0x7fc0debfu /* a NaN no kernel writes by accident */
 
-static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation};
+static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_loss};
 
 struct verify_run {
     clseg_context *ctx;

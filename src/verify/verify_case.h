@@ -42,5 +42,6 @@ clseg_tensor *verify_workspace(verify_run *r, size_t bytes);
 /* The families; each op family's checks file defines one. */
 extern const verify_family clseg_verify_basic;
 extern const verify_family clseg_verify_activation;
+extern const verify_family clseg_verify_loss;
 
 #endif
