@@ -39,6 +39,13 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},
     /* a channel's values split into a few wide chunks, enough to fill the cores */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_CHUNKS", 4},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_GROUPS", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "CONF_WG", 256},
+    /* CPUs (PoCL): a work-group runs as a loop on one core, so few, wide groups. */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_WG", 64},
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_GROUPS", 16},
 };
 
 static bool row_applies(const tunable_row *r, const clseg_device_info *d, const char *program, const char *name)

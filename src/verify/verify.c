@@ -16,6 +16,7 @@ static const verify_family *const families[] = {&clseg_verify_basic, &clseg_veri
                                                  &clseg_verify_upsample};
 static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation,
                                                   &clseg_verify_norm, &clseg_verify_optim};
+static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_loss};
 
 struct verify_run {
     clseg_context *ctx;

@@ -47,5 +47,6 @@ extern const verify_family clseg_verify_pool;
 extern const verify_family clseg_verify_upsample;
 extern const verify_family clseg_verify_norm;
 extern const verify_family clseg_verify_optim;
+extern const verify_family clseg_verify_loss;
 
 #endif
