@@ -25,6 +25,11 @@ clseg_context *cli_context(const cli_common *common, const char *selector);
  * argv entries it used (0 when argv[0] is not one of them, -1 on error). */
 int cli_parse_common(int argc, char **argv, int i, cli_common *common);
 
+/* Parses a whole number in [lo, hi] given to option opt of command cmd; prints what is wrong and
+ * returns false otherwise. */
+bool cli_parse_uint(const char *cmd, const char *opt, const char *text, unsigned long long lo, unsigned long long hi,
+                    unsigned long long *out);
+
 /* A "1.5 GiB"-style size. */
 const char *cli_bytes(char *buf, size_t size, unsigned long long bytes);
 
@@ -33,5 +38,6 @@ int cmd_devices(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_phantoms(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,4 +79,18 @@ const char *cli_bytes(char *buf, size_t size, unsigned long long bytes)
     }
     snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
     return buf;
+}
+
+bool cli_parse_uint(const char *cmd, const char *opt, const char *text, unsigned long long lo, unsigned long long hi,
+                    unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+        cli_error("%s: %s needs a whole number from %llu to %llu, not '%s'", cmd, opt, lo, hi, text);
+        return false;
+    }
+    *out = v;
+    return true;
 }

@@ -13,6 +13,7 @@ static const struct {
     {"verify", cmd_verify, "check every kernel on a device against the plain-C reference"},
     {"phantoms", cmd_phantoms, "write a synthetic dataset in the kaggle_3m layout"},
     {"data", cmd_data, "load a dataset and report its patients, slices and skipped files"},
+    {"bench", cmd_bench, "benchmarks: 'bench ops' times every op at U-Net's shapes"},
 };
 
 static void usage(FILE *f)

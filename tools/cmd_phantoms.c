@@ -20,20 +20,6 @@ static void usage(FILE *f)
 }
 
 /* An unsigned decimal in [lo, hi]; prints the problem and returns false otherwise. */
-static bool parse_number(const char *opt, const char *text, unsigned long long lo, unsigned long long hi,
-                         unsigned long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-        cli_error("phantoms: %s needs a whole number from %llu to %llu, not '%s'", opt, lo, hi, text);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 int cmd_phantoms(int argc, char **argv)
 {
     clseg_phantom_options o = clseg_phantom_options_default();
@@ -70,13 +56,13 @@ int cmd_phantoms(int argc, char **argv)
         bool ok = true;
         if (which == 0)
             out = value;
-        else if (which == 1 && (ok = parse_number(names[which], value, 1, 9999, &v)))
+        else if (which == 1 && (ok = cli_parse_uint("phantoms", names[which], value, 1, 9999, &v)))
             o.patients = (int)v;
-        else if (which == 2 && (ok = parse_number(names[which], value, 1, 1000, &v)))
+        else if (which == 2 && (ok = cli_parse_uint("phantoms", names[which], value, 1, 1000, &v)))
             o.slices = (int)v;
-        else if (which == 3 && (ok = parse_number(names[which], value, 16, 4096, &v)))
+        else if (which == 3 && (ok = cli_parse_uint("phantoms", names[which], value, 16, 4096, &v)))
             o.size = (int)v;
-        else if (which == 4 && (ok = parse_number(names[which], value, 0, UINT64_MAX, &v)))
+        else if (which == 4 && (ok = cli_parse_uint("phantoms", names[which], value, 0, UINT64_MAX, &v)))
             o.seed = v;
         if (!ok)
             return CLI_USAGE;

@@ -27,25 +27,22 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "activation", "ACT_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "conv", "CONV_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "conv", "CONV_REDUCE_WG", 256},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "POOL_WG", 256},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "GAP_WG", 256},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "upsample", "UPS_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_GROUPS", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "CONF_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "norm", "NORM_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "norm", "NORM_CHUNKS", 32},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "norm", "NORM_EW_WG", 256},
     {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "optim", "OPTIM_WG", 256},
-    /* CPUs (PoCL): a work-group runs as a loop on one core, so few, wide groups. */
-    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_WG", 64},
-    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},
-    /* a channel's values split into a few wide chunks, enough to fill the cores */
-    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_CHUNKS", 4},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_WG", 256},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "LOSS_GROUPS", 256},
-    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "loss", "CONF_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "POOL_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "pool", "GAP_WG", 256},
+    {CLSEG_DEVICE_TYPE_GPU, NULL, NULL, "upsample", "UPS_WG", 256},
     /* CPUs (PoCL): a work-group runs as a loop on one core, so few, wide groups. */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_WG", 64},
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_GROUPS", 16},
+    /* a channel's values split into a few wide chunks, enough to fill the cores */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_CHUNKS", 4},
 };
 
 static bool row_applies(const tunable_row *r, const clseg_device_info *d, const char *program, const char *name)

@@ -11,12 +11,10 @@
 #define MAX_TENSORS 32      /* per case and backend */
 #define GUARD_BITS 0x7fc0debfu /* a NaN no kernel writes by accident */
 
-static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_conv};
-static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_pool,
-                                                 &clseg_verify_upsample};
-static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation,
-                                                  &clseg_verify_norm, &clseg_verify_optim};
-static const verify_family *const families[] = {&clseg_verify_basic, &clseg_verify_activation, &clseg_verify_loss};
+/* In the order clseg verify prints them: the helpers, then a network's layers, input to loss. */
+static const verify_family *const families[] = {&clseg_verify_basic,    &clseg_verify_conv,     &clseg_verify_norm,
+                                                 &clseg_verify_activation, &clseg_verify_pool, &clseg_verify_upsample,
+                                                 &clseg_verify_loss,     &clseg_verify_optim};
 
 struct verify_run {
     clseg_context *ctx;
