@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "test_util.h"
+#include "util/files.h"
 
 static char output[1 << 16];
 
@@ -25,9 +27,9 @@ static int run(const char *env, const char *args)
 static void expect(const char *env, const char *args, int code, const char *text)
 {
     int got = run(env, args);
-    ck_assert_msg(got == code, "clseg %s: exit %d, want %d; output:\n%s", args, got, code, output);
+    ck_assert_msg(got == code, "clseg %s: exit %d, want %d; output:\n%.3000s", args, got, code, output);
     if (text != NULL)
-        ck_assert_msg(strstr(output, text) != NULL, "clseg %s: no '%s' in:\n%s", args, text, output);
+        ck_assert_msg(strstr(output, text) != NULL, "clseg %s: no '%s' in:\n%.3000s", args, text, output);
 }
 
 START_TEST(test_usage_errors)
@@ -109,6 +111,46 @@ START_TEST(test_phantoms_then_data_with_a_damaged_file)
 }
 END_TEST
 
+START_TEST(test_bench_ops)
+{
+    expect(NULL, "bench", 2, "usage: clseg bench ops");
+    expect(NULL, "bench train", 2, "unknown benchmark 'train'");
+    expect(NULL, "bench ops --batch 0", 2, "--batch needs a whole number from 1");
+    expect(NULL, "bench ops --size 8", 2, "--size needs a whole number from 16");
+    expect(NULL, "bench ops --repeat", 2, "--repeat needs a value");
+    expect(NULL, "bench ops --fast", 2, "unknown argument '--fast'");
+    expect(NULL, "bench ops --device ref --size 16 --batch 1 --repeat 1 --op no-such-op", 1,
+           "no op matches 'no-such-op'");
+    expect(NULL, "bench ops --device ref --size 16 --batch 1 --repeat 1 --op relu --json /proc/clseg/b.json", 1,
+           "writing /proc/clseg/b.json");
+    /* every op at U-Net's shapes, tiny, on the reference backend; then the JSON */
+    char *dir = test_tmpdir("clseg-cli-bench"), args[8192], path[4352];
+    snprintf(path, sizeof path, "%s/ops.json", dir);
+    snprintf(args, sizeof args, "bench ops --device ref --size 16 --batch 1 --repeat 1 --json '%s'", path);
+    expect(NULL, args, 0, "wrote ");
+    static const char *const ops[] = {"conv2d.backward_weights", "deconv2d.forward", "batchnorm2d.backward",
+                                      "maxunpool2d.backward", "upsample2d.backward", "concat.forward",
+                                      "loss.bce+dice", "confusion.counts", "adam.step", "sgd.step"};
+    unsigned char *json = NULL;
+    size_t size = 0;
+    char err[512];
+    ck_assert_int_eq(clseg_read_file(path, 1 << 20, &json, &size, err, sizeof err), CLSEG_STATUS_SUCCESS);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        ck_assert_msg(strstr(output, ops[i]) != NULL, "no %s in:\n%s", ops[i], output);
+        char key[96];
+        snprintf(key, sizeof key, "\"op\": \"%s\"", ops[i]);
+        ck_assert_msg(strstr((const char *)json, key) != NULL, "no %s in the JSON", key);
+    }
+    ck_assert_ptr_nonnull(strstr((const char *)json, "\"ms_per_call\": "));
+    free(json);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+    if (test_have_opencl())
+        expect("CLSEG_DEVICE=", "bench ops --size 16 --batch 2 --repeat 1 --op conv2d", 0, "conv2d.forward");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -119,6 +161,7 @@ int main(void)
     tcase_add_test(tc, test_devices_and_verify_on_opencl);
     tcase_add_test(tc, test_phantoms_and_data_usage);
     tcase_add_test(tc, test_phantoms_then_data_with_a_damaged_file);
+    tcase_add_test(tc, test_bench_ops);
     suite_add_tcase(s, tc);
     return test_run(s, true);
 }

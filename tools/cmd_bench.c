@@ -189,6 +189,8 @@ static clseg_status run_bn(bench *b, const void *arg)
 
 static void bench_bn(bench *b, clseg_shape x)
 {
+    if (x.n * x.h * x.w < 2)
+        return; /* training statistics need two values per channel */
     clseg_shape ch = {1, x.c, 1, 1};
     layer_bench l = {.bn = {0.1f, 1e-5f}};
     l.x = tensor(b, x), l.y = tensor(b, x), l.dy = tensor(b, x), l.dx = tensor(b, x);

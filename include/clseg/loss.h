@@ -31,7 +31,8 @@ typedef enum clseg_loss_kind {
 
 typedef struct clseg_loss_desc {
     clseg_loss_kind kind;
-    float dice_smooth;             /* Dice's smoothing term, usually 1 */
+    float dice_smooth;             /* Dice's smoothing term, usually 1; with 0, an empty mask
+                                    * predicted empty (sum(p) + sum(t) == 0) has loss 0 */
     float bce_weight, dice_weight; /* BCE_DICE only */
 } clseg_loss_desc;
 

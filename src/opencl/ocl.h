@@ -53,12 +53,12 @@ clseg_status clseg_ocl_fail(clseg_context *ctx, cl_int err, const char *fmt, ...
 /* The OpenCL ids behind a listed device (src/opencl/ocl_devices.c). */
 clseg_status clseg_ocl_find_device(const clseg_device_info *want, cl_platform_id *platform, cl_device_id *device);
 
-/* One work-item per element of n (checked to fit 32 bits), in work-groups of the program's
+/* One work-item per element of n (checked by clseg_ocl_check_count), in work-groups of the program's
  * tunable wg_tunable (e.g. "EW_WG"): the launch of every element-wise kernel. */
 clseg_status clseg_ocl_run_1d(clseg_context *ctx, const char *program, const char *kernel, const char *wg_tunable,
                               const clseg_ocl_arg *args, size_t nargs, size_t n);
 
-/* Largest count an op may pass as a 32-bit kernel argument. */
+/* Fails with NOT_SUPPORTED when count is above what kernels index with 32-bit integers (2^31). */
 clseg_status clseg_ocl_check_count(clseg_context *ctx, const char *op, size_t count);
 
 #endif

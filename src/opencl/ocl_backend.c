@@ -20,8 +20,9 @@ clseg_status clseg_ocl_fail(clseg_context *ctx, cl_int err, const char *fmt, ...
 
 clseg_status clseg_ocl_check_count(clseg_context *ctx, const char *op, size_t count)
 {
-    if (count > (size_t)UINT32_MAX)
-        return clseg_fail(ctx, CLSEG_STATUS_NOT_SUPPORTED, "%s: %zu elements exceed the 2^32 a kernel can index", op,
+    /* 2^31, not 2^32: kernels step grid-strided loops by up to a count, and i + step must not wrap */
+    if (count > (size_t)INT32_MAX)
+        return clseg_fail(ctx, CLSEG_STATUS_NOT_SUPPORTED, "%s: %zu elements exceed the 2^31 a kernel can index", op,
                           count);
     return CLSEG_STATUS_SUCCESS;
 }
