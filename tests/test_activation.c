@@ -94,24 +94,6 @@ END_TEST
 
 /* --- the device ------------------------------------------------------------------------ */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 static float *ints(size_t n, unsigned seed)
 {
     float *v = malloc(n * sizeof *v);
@@ -127,10 +109,10 @@ START_TEST(test_relu_in_place_and_accumulating_backward_exact)
     clseg_shape s = {2, 5, 13, 11};
     size_t n = clseg_shape_numel(s);
     float *x = ints(n, 1), *g = ints(n, 7), *acc = ints(n, 11);
-    clseg_tensor *t = tensor(ctx, s, x), *dy = tensor(ctx, s, g), *dx = tensor(ctx, s, acc);
+    clseg_tensor *t = test_tensor(ctx, s, x), *dy = test_tensor(ctx, s, g), *dx = test_tensor(ctx, s, acc);
     ck_assert_int_eq(clseg_relu_forward(ctx, t, t), CLSEG_STATUS_SUCCESS); /* in place */
     ck_assert_int_eq(clseg_relu_backward(ctx, t, dy, dx, 1.0f), CLSEG_STATUS_SUCCESS);
-    float *y = download(t), *d = download(dx);
+    float *y = test_download(t), *d = test_download(dx);
     for (size_t i = 0; i < n; i++) {
         ck_assert_float_eq(y[i], x[i] > 0 ? x[i] : 0.0f);
         ck_assert_float_eq(d[i], acc[i] + (x[i] > 0 ? g[i] : 0.0f));
@@ -153,9 +135,9 @@ START_TEST(test_dropout_mask_shared_by_devices_and_runs)
     float *masks[3];
     clseg_context *ctxs[3] = {dev, dev, ref};
     for (int k = 0; k < 3; k++) {
-        clseg_tensor *x = tensor(ctxs[k], s, ones), *y = tensor(ctxs[k], s, NULL), *m = tensor(ctxs[k], s, NULL);
+        clseg_tensor *x = test_tensor(ctxs[k], s, ones), *y = test_tensor(ctxs[k], s, NULL), *m = test_tensor(ctxs[k], s, NULL);
         ck_assert_int_eq(clseg_dropout_forward(ctxs[k], x, 0.25f, 99, y, m), CLSEG_STATUS_SUCCESS);
-        masks[k] = download(y);
+        masks[k] = test_download(y);
         clseg_tensor_destroy(x), clseg_tensor_destroy(y), clseg_tensor_destroy(m);
     }
     size_t kept = 0;
@@ -181,9 +163,9 @@ START_TEST(test_concat_round_trip_exact)
     clseg_context *ctx = test_context(selector);
     clseg_shape sa = {3, 2, 5, 7}, sb = {3, 4, 5, 7}, sy = {3, 6, 5, 7};
     float *a = ints(clseg_shape_numel(sa), 3), *b = ints(clseg_shape_numel(sb), 5);
-    clseg_tensor *ta = tensor(ctx, sa, a), *tb = tensor(ctx, sb, b), *y = tensor(ctx, sy, NULL);
+    clseg_tensor *ta = test_tensor(ctx, sa, a), *tb = test_tensor(ctx, sb, b), *y = test_tensor(ctx, sy, NULL);
     ck_assert_int_eq(clseg_concat_forward(ctx, (const clseg_tensor *[]){ta, tb}, 2, y), CLSEG_STATUS_SUCCESS);
-    float *got = download(y);
+    float *got = test_download(y);
     for (int64_t n = 0; n < 3; n++)
         for (int64_t i = 0; i < 35; i++) {
             for (int64_t c = 0; c < 2; c++)
@@ -193,7 +175,7 @@ START_TEST(test_concat_round_trip_exact)
         }
     /* backward with beta = 1 adds the split gradient to what is there */
     ck_assert_int_eq(clseg_concat_backward(ctx, y, (clseg_tensor *[]){ta, tb}, 2, 1.0f), CLSEG_STATUS_SUCCESS);
-    float *da = download(ta), *db = download(tb);
+    float *da = test_download(ta), *db = test_download(tb);
     for (size_t i = 0; i < clseg_shape_numel(sa); i++)
         ck_assert_float_eq(da[i], 2.0f * a[i]);
     for (size_t i = 0; i < clseg_shape_numel(sb); i++)
@@ -207,8 +189,8 @@ END_TEST
 START_TEST(test_invalid_arguments)
 {
     clseg_context *ctx = test_context(selector);
-    clseg_tensor *a = tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL), *b = tensor(ctx, (clseg_shape){1, 3, 9, 7}, NULL);
-    clseg_tensor *c = tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL);
+    clseg_tensor *a = test_tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL), *b = test_tensor(ctx, (clseg_shape){1, 3, 9, 7}, NULL);
+    clseg_tensor *c = test_tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL);
     ck_assert_int_eq(clseg_relu_forward(ctx, a, b), CLSEG_STATUS_SHAPE_MISMATCH);
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_relu_forward: y is 1x3x9x7; 1x3x7x9 expected"));
     ck_assert_int_eq(clseg_sigmoid_backward(ctx, a, b, c, 0.0f), CLSEG_STATUS_SHAPE_MISMATCH);
@@ -223,7 +205,7 @@ START_TEST(test_invalid_arguments)
     ck_assert_int_eq(clseg_concat_forward(ctx, NULL, 0, a), CLSEG_STATUS_INVALID_ARGUMENT);
     ck_assert_int_eq(clseg_concat_backward(ctx, a, (clseg_tensor *[]){NULL}, 1, 0.0f), CLSEG_STATUS_INVALID_ARGUMENT);
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, (clseg_shape){1, 3, 7, 9}, NULL);
+    clseg_tensor *foreign = test_tensor(other, (clseg_shape){1, 3, 7, 9}, NULL);
     ck_assert_int_eq(clseg_add(ctx, a, foreign, c), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(foreign);
     clseg_context_destroy(other);

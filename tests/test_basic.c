@@ -18,15 +18,6 @@ static float *ints(size_t n, unsigned seed)
     return v;
 }
 
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 START_TEST(test_fill_copy_scale_exact)
 {
     clseg_context *ctx = test_context(selector);
@@ -36,13 +27,13 @@ START_TEST(test_fill_copy_scale_exact)
         clseg_tensor *a = test_tensor_from(ctx, x, n), *b = NULL;
         ck_assert_int_eq(clseg_tensor_create(ctx, (clseg_shape){1, 1, 1, (int64_t)n}, &b), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_fill(ctx, b, -3.25f), CLSEG_STATUS_SUCCESS);
-        float *got = download(b);
+        float *got = test_download(b);
         for (size_t i = 0; i < n; i++)
             ck_assert_float_eq(got[i], -3.25f);
         free(got);
         ck_assert_int_eq(clseg_copy(ctx, a, b), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_scale(ctx, b, -0.5f), CLSEG_STATUS_SUCCESS);
-        got = download(b);
+        got = test_download(b);
         for (size_t i = 0; i < n; i++)
             ck_assert_float_eq(got[i], -0.5f * x[i]);
         free(got);
@@ -66,7 +57,7 @@ START_TEST(test_ops_respect_view_bounds)
     ck_assert_int_eq(clseg_tensor_view(whole, 34, (clseg_shape){1, 1, 1, 21}, &src), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_fill(ctx, mid, 0.0f), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_axpby(ctx, 2.0f, src, 1.0f, mid), CLSEG_STATUS_SUCCESS);
-    float *got = download(whole);
+    float *got = test_download(whole);
     for (int i = 0; i < 60; i++) {
         float want = (i >= 13 && i < 34) ? 2.0f * (100.0f + (float)(i - 13 + 34)) : 100.0f + (float)i;
         ck_assert_msg(got[i] == want, "element %d: %g, want %g", i, (double)got[i], (double)want);
@@ -86,13 +77,13 @@ START_TEST(test_axpby_exact_and_beta_zero_ignores_nan)
     float *x = ints(n, 1), *y = ints(n, 2);
     clseg_tensor *tx = test_tensor_from(ctx, x, n), *ty = test_tensor_from(ctx, y, n);
     ck_assert_int_eq(clseg_axpby(ctx, 3.0f, tx, -2.0f, ty), CLSEG_STATUS_SUCCESS);
-    float *got = download(ty);
+    float *got = test_download(ty);
     for (size_t i = 0; i < n; i++)
         ck_assert_float_eq(got[i], 3.0f * x[i] - 2.0f * y[i]);
     free(got);
     ck_assert_int_eq(clseg_fill(ctx, ty, NAN), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_axpby(ctx, 0.5f, tx, 0.0f, ty), CLSEG_STATUS_SUCCESS);
-    got = download(ty);
+    got = test_download(ty);
     for (size_t i = 0; i < n; i++)
         ck_assert_float_eq(got[i], 0.5f * x[i]);
     free(got);

@@ -150,24 +150,6 @@ END_TEST
 
 /* --- the device ------------------------------------------------------------------------ */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 /* Integers in [-range, range]. */
 static float *ints(size_t n, unsigned seed, int range)
 {
@@ -196,14 +178,14 @@ static results run_layer(clseg_context *ctx, const layer *l, float beta)
     float *dyv = ints(numel(ys), 4, 2), *dx0 = ints(numel(l->x), 5, 4), *dw0 = ints(numel(wsh), 6, 4);
     size_t wbytes = clseg_conv2d_workspace_bytes(ctx, &l->d, l->x, wsh);
     ck_assert_uint_gt(wbytes, 0);
-    clseg_tensor *x = tensor(ctx, l->x, xv), *w = tensor(ctx, wsh, wv), *b = tensor(ctx, bs, bv);
-    clseg_tensor *y = tensor(ctx, ys, NULL), *dy = tensor(ctx, ys, dyv), *dx = tensor(ctx, l->x, dx0);
-    clseg_tensor *dw = tensor(ctx, wsh, dw0), *db = tensor(ctx, bs, bv);
-    clseg_tensor *ws = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
+    clseg_tensor *x = test_tensor(ctx, l->x, xv), *w = test_tensor(ctx, wsh, wv), *b = test_tensor(ctx, bs, bv);
+    clseg_tensor *y = test_tensor(ctx, ys, NULL), *dy = test_tensor(ctx, ys, dyv), *dx = test_tensor(ctx, l->x, dx0);
+    clseg_tensor *dw = test_tensor(ctx, wsh, dw0), *db = test_tensor(ctx, bs, bv);
+    clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &l->d, x, w, b, y, ws), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_conv2d_backward_data(ctx, &l->d, dy, w, dx, beta, ws), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_conv2d_backward_weights(ctx, &l->d, x, dy, dw, db, beta, ws), CLSEG_STATUS_SUCCESS);
-    results r = {download(y), download(dx), download(dw), download(db)};
+    results r = {test_download(y), test_download(dx), test_download(dw), test_download(db)};
     free(xv), free(wv), free(bv), free(dyv), free(dx0), free(dw0);
     clseg_tensor_destroy(x), clseg_tensor_destroy(w), clseg_tensor_destroy(b), clseg_tensor_destroy(y);
     clseg_tensor_destroy(dy), clseg_tensor_destroy(dx), clseg_tensor_destroy(dw), clseg_tensor_destroy(db);
@@ -353,15 +335,15 @@ START_TEST(test_deterministic)
             dyv[i] = sinf((float)i * 1.3f + 0.2f);
         float *out[2][4];
         for (int run = 0; run < 2; run++) {
-            clseg_tensor *x = tensor(ctx, l->x, v), *w = tensor(ctx, wsh, wv), *y = tensor(ctx, ys, NULL);
-            clseg_tensor *dy = tensor(ctx, ys, dyv), *dx = tensor(ctx, l->x, NULL), *dw = tensor(ctx, wsh, NULL);
-            clseg_tensor *db = tensor(ctx, bs, NULL);
-            clseg_tensor *ws = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
+            clseg_tensor *x = test_tensor(ctx, l->x, v), *w = test_tensor(ctx, wsh, wv), *y = test_tensor(ctx, ys, NULL);
+            clseg_tensor *dy = test_tensor(ctx, ys, dyv), *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL);
+            clseg_tensor *db = test_tensor(ctx, bs, NULL);
+            clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
             ck_assert_int_eq(clseg_conv2d_forward(ctx, &l->d, x, w, NULL, y, ws), CLSEG_STATUS_SUCCESS);
             ck_assert_int_eq(clseg_conv2d_backward_data(ctx, &l->d, dy, w, dx, 0.0f, ws), CLSEG_STATUS_SUCCESS);
             ck_assert_int_eq(clseg_conv2d_backward_weights(ctx, &l->d, x, dy, dw, db, 0.0f, ws), CLSEG_STATUS_SUCCESS);
-            out[run][0] = download(y), out[run][1] = download(dx), out[run][2] = download(dw);
-            out[run][3] = download(db);
+            out[run][0] = test_download(y), out[run][1] = test_download(dx), out[run][2] = test_download(dw);
+            out[run][3] = test_download(db);
             clseg_tensor_destroy(x), clseg_tensor_destroy(w), clseg_tensor_destroy(y), clseg_tensor_destroy(dy);
             clseg_tensor_destroy(dx), clseg_tensor_destroy(dw), clseg_tensor_destroy(db);
             clseg_tensor_destroy(ws);
@@ -391,20 +373,20 @@ START_TEST(test_accumulation_and_nan_overwrite)
         clseg_shape ys = output_shape(l), wsh = weight_shape(l), bs = {1, ys.c, 1, 1};
         size_t wbytes = clseg_conv2d_workspace_bytes(ctx, &l->d, l->x, wsh);
         float *xv = ints(numel(l->x), 1, 2), *wv = ints(numel(wsh), 2, 2), *dyv = ints(numel(ys), 3, 2);
-        clseg_tensor *x = tensor(ctx, l->x, xv), *w = tensor(ctx, wsh, wv), *dy = tensor(ctx, ys, dyv);
-        clseg_tensor *dx = tensor(ctx, l->x, NULL), *dw = tensor(ctx, wsh, NULL), *db = tensor(ctx, bs, NULL);
-        clseg_tensor *y = tensor(ctx, ys, NULL);
-        clseg_tensor *ws = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
+        clseg_tensor *x = test_tensor(ctx, l->x, xv), *w = test_tensor(ctx, wsh, wv), *dy = test_tensor(ctx, ys, dyv);
+        clseg_tensor *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL), *db = test_tensor(ctx, bs, NULL);
+        clseg_tensor *y = test_tensor(ctx, ys, NULL);
+        clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
         clseg_tensor *all[] = {dx, dw, db, y, ws};
         for (int i = 0; i < 5; i++)
             ck_assert_int_eq(clseg_fill(ctx, all[i], NAN), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_conv2d_forward(ctx, &l->d, x, w, NULL, y, ws), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_conv2d_backward_data(ctx, &l->d, dy, w, dx, 0.0f, ws), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_conv2d_backward_weights(ctx, &l->d, x, dy, dw, db, 0.0f, ws), CLSEG_STATUS_SUCCESS);
-        float *once[4] = {download(dx), download(dw), download(db), download(y)};
+        float *once[4] = {test_download(dx), test_download(dw), test_download(db), test_download(y)};
         ck_assert_int_eq(clseg_conv2d_backward_data(ctx, &l->d, dy, w, dx, 1.0f, ws), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_conv2d_backward_weights(ctx, &l->d, x, dy, dw, db, 1.0f, ws), CLSEG_STATUS_SUCCESS);
-        float *twice[3] = {download(dx), download(dw), download(db)};
+        float *twice[3] = {test_download(dx), test_download(dw), test_download(db)};
         size_t counts[4] = {numel(l->x), numel(wsh), (size_t)ys.c, numel(ys)};
         for (int t = 0; t < 4; t++)
             for (size_t i = 0; i < counts[t]; i++) {
@@ -434,11 +416,11 @@ static void hand_case(const char *sel)
     float xv[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, wv[4] = {1, 0, 0, -1}, bv[1] = {0.5f};
     clseg_conv2d_desc d = clseg_conv2d_make(2, 1, 0);
     size_t wb = clseg_conv2d_workspace_bytes(ctx, &d, (clseg_shape){1, 1, 3, 3}, (clseg_shape){1, 1, 2, 2});
-    clseg_tensor *ws = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float))}, NULL);
-    clseg_tensor *x = tensor(ctx, (clseg_shape){1, 1, 3, 3}, xv), *w = tensor(ctx, (clseg_shape){1, 1, 2, 2}, wv);
-    clseg_tensor *b = tensor(ctx, (clseg_shape){1, 1, 1, 1}, bv), *y = tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
+    clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float))}, NULL);
+    clseg_tensor *x = test_tensor(ctx, (clseg_shape){1, 1, 3, 3}, xv), *w = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, wv);
+    clseg_tensor *b = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, bv), *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, w, b, y, ws), CLSEG_STATUS_SUCCESS);
-    float *got = download(y);
+    float *got = test_download(y);
     for (int i = 0; i < 4; i++)
         ck_assert_float_eq(got[i], -3.5f);
     free(got);
@@ -446,11 +428,11 @@ static void hand_case(const char *sel)
     float tv[4] = {1, 2, 3, 4}, tw[4] = {1, 2, 3, 4};
     clseg_conv2d_desc up = clseg_conv2d_make(2, 2, 0);
     up.transposed = 1;
-    clseg_tensor *tx = tensor(ctx, (clseg_shape){1, 1, 2, 2}, tv), *tww = tensor(ctx, (clseg_shape){1, 1, 2, 2}, tw);
-    clseg_tensor *ty = tensor(ctx, (clseg_shape){1, 1, 4, 4}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tv), *tww = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tw);
+    clseg_tensor *ty = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &up, tx, tww, NULL, ty, ws), CLSEG_STATUS_SUCCESS);
     float want[16] = {1, 2, 2, 4, 3, 4, 6, 8, 3, 6, 4, 8, 9, 12, 12, 16};
-    got = download(ty);
+    got = test_download(ty);
     for (int i = 0; i < 16; i++)
         ck_assert_msg(got[i] == want[i], "%s transposed [%d]: %g, %g expected", sel ? sel : "device", i, (double)got[i],
                       (double)want[i]);
@@ -540,12 +522,12 @@ START_TEST(test_invalid_arguments)
 
     /* the calls: wrong output shape, bias size, workspace, NULL */
     size_t wb = clseg_conv2d_workspace_bytes(ctx, &d, xs, ws3);
-    clseg_tensor *x = tensor(ctx, xs, NULL), *w = tensor(ctx, ws3, NULL),
-                 *yt = tensor(ctx, (clseg_shape){1, 4, 7, 9}, NULL);
-    clseg_tensor *wrong = tensor(ctx, (clseg_shape){1, 4, 7, 8}, NULL),
-                 *b3 = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
-    clseg_tensor *ws = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float))}, NULL);
-    clseg_tensor *small = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float)) - 1}, NULL);
+    clseg_tensor *x = test_tensor(ctx, xs, NULL), *w = test_tensor(ctx, ws3, NULL),
+                 *yt = test_tensor(ctx, (clseg_shape){1, 4, 7, 9}, NULL);
+    clseg_tensor *wrong = test_tensor(ctx, (clseg_shape){1, 4, 7, 8}, NULL),
+                 *b3 = test_tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
+    clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float))}, NULL);
+    clseg_tensor *small = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float)) - 1}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, w, NULL, yt, ws), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, w, NULL, wrong, ws), CLSEG_STATUS_SHAPE_MISMATCH);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, w, b3, yt, ws), CLSEG_STATUS_SHAPE_MISMATCH);
@@ -561,7 +543,7 @@ START_TEST(test_invalid_arguments)
     ck_assert_int_eq(clseg_conv2d_backward_weights(ctx, &d, x, yt, w, NULL, 0.0f, small),
                      CLSEG_STATUS_INVALID_ARGUMENT);
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, ws3, NULL);
+    clseg_tensor *foreign = test_tensor(other, ws3, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, foreign, NULL, yt, ws), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(foreign);
     clseg_context_destroy(other);

@@ -121,19 +121,10 @@ END_TEST
 
 /* --- through the public API, on a backend --------------------------------------------- */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
 static clseg_tensor *workspace_for(clseg_context *ctx, clseg_shape s)
 {
     size_t floats = (clseg_loss_workspace_bytes(ctx, s) + sizeof(float) - 1) / sizeof(float);
-    return tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)floats}, NULL);
+    return test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)floats}, NULL);
 }
 
 /* The loss of host values x against t (shape s) on ctx; grad (may be NULL) receives dloss/dx. */
@@ -141,8 +132,8 @@ static float loss_of(clseg_context *ctx, const clseg_loss_desc *desc, clseg_shap
                      float *grad)
 {
     size_t n = clseg_shape_numel(s);
-    clseg_tensor *tx = tensor(ctx, s, x), *tt = tensor(ctx, s, t), *tl = tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
-    clseg_tensor *tg = grad != NULL ? tensor(ctx, s, NULL) : NULL, *ws = workspace_for(ctx, s);
+    clseg_tensor *tx = test_tensor(ctx, s, x), *tt = test_tensor(ctx, s, t), *tl = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
+    clseg_tensor *tg = grad != NULL ? test_tensor(ctx, s, NULL) : NULL, *ws = workspace_for(ctx, s);
     ck_assert_int_eq(clseg_loss(ctx, desc, tx, tt, tl, tg, ws), CLSEG_STATUS_SUCCESS);
     float loss = NAN;
     ck_assert_int_eq(clseg_tensor_download(tl, &loss, 1), CLSEG_STATUS_SUCCESS);
@@ -225,8 +216,8 @@ static void exact_counts(const char *sel)
         pred[i] = (img == 0 && j >= 5 && j < 12) || (img == 2 && j % 4 == 0) ? 3.0f : -3.0f; /* 7 and 5 */
     }
     clseg_shape s = {3, 1, 4, 5};
-    clseg_tensor *tp = tensor(ctx, s, pred), *tt = tensor(ctx, s, target),
-                 *tc = tensor(ctx, (clseg_shape){3, 4, 1, 1}, NULL);
+    clseg_tensor *tp = test_tensor(ctx, s, pred), *tt = test_tensor(ctx, s, target),
+                 *tc = test_tensor(ctx, (clseg_shape){3, 4, 1, 1}, NULL);
     ck_assert_int_eq(clseg_confusion_counts(ctx, tp, tt, 0.0f, tc), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_tensor_download(tc, counts, 12), CLSEG_STATUS_SUCCESS);
     /* image 0: predicted 5..11, true 0..7: TP 5..7 = 3, FP 8..11 = 4, FN 0..4 = 5, TN 8 */
@@ -250,11 +241,11 @@ static void invalid_arguments(const char *sel)
 {
     clseg_context *ctx = test_context(sel);
     clseg_shape s = {1, 1, 7, 9};
-    clseg_tensor *x = tensor(ctx, s, NULL), *t = tensor(ctx, s, NULL),
-                 *wrong = tensor(ctx, (clseg_shape){1, 1, 9, 7}, NULL);
-    clseg_tensor *loss = tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL),
-                 *two = tensor(ctx, (clseg_shape){1, 1, 1, 2}, NULL);
-    clseg_tensor *ws = workspace_for(ctx, s), *small = tensor(ctx, (clseg_shape){1, 1, 1, 4}, NULL);
+    clseg_tensor *x = test_tensor(ctx, s, NULL), *t = test_tensor(ctx, s, NULL),
+                 *wrong = test_tensor(ctx, (clseg_shape){1, 1, 9, 7}, NULL);
+    clseg_tensor *loss = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL),
+                 *two = test_tensor(ctx, (clseg_shape){1, 1, 1, 2}, NULL);
+    clseg_tensor *ws = workspace_for(ctx, s), *small = test_tensor(ctx, (clseg_shape){1, 1, 1, 4}, NULL);
     clseg_loss_desc d = clseg_loss_make(CLSEG_LOSS_BCE_DICE);
     ck_assert_int_eq(clseg_loss(ctx, &d, x, wrong, loss, NULL, ws), CLSEG_STATUS_SHAPE_MISMATCH);
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_loss: target is 1x1x9x7; 1x1x7x9 expected"));
@@ -299,7 +290,7 @@ static void invalid_arguments(const char *sel)
     ck_assert_float_eq_tol(value, (float)log(2.0), 1e-6f); /* not NaN from the unused smoothing */
     ck_assert_float_eq_tol(zeros[62], 0.5f / 63, 1e-9f);
     /* confusion counts */
-    clseg_tensor *counts = tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL);
+    clseg_tensor *counts = test_tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL);
     ck_assert_int_eq(clseg_confusion_counts(ctx, x, wrong, 0.0f, counts), CLSEG_STATUS_SHAPE_MISMATCH);
     ck_assert_int_eq(clseg_confusion_counts(ctx, x, t, 0.0f, two), CLSEG_STATUS_SHAPE_MISMATCH);
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "counts has 2 elements; 4 expected"));
@@ -308,7 +299,7 @@ static void invalid_arguments(const char *sel)
     ck_assert_int_eq(clseg_confusion_counts(ctx, x, t, 0.0f, NULL), CLSEG_STATUS_INVALID_ARGUMENT);
     /* tensors of another context */
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, s, NULL);
+    clseg_tensor *foreign = test_tensor(other, s, NULL);
     ck_assert_int_eq(clseg_loss(ctx, &d, x, foreign, loss, NULL, ws), CLSEG_STATUS_CONTEXT_MISMATCH);
     ck_assert_int_eq(clseg_loss(ctx, &d, x, t, loss, foreign, ws), CLSEG_STATUS_CONTEXT_MISMATCH);
     ck_assert_int_eq(clseg_confusion_counts(ctx, foreign, t, 0.0f, counts), CLSEG_STATUS_CONTEXT_MISMATCH);
@@ -344,8 +335,8 @@ END_TEST
 START_TEST(test_image_too_large_for_exact_counts)
 {
     clseg_context *ctx = test_context("ref");
-    clseg_tensor *big = tensor(ctx, (clseg_shape){1, 1, 1, (1 << 24) + 1}, NULL);
-    clseg_tensor *counts = tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL);
+    clseg_tensor *big = test_tensor(ctx, (clseg_shape){1, 1, 1, (1 << 24) + 1}, NULL);
+    clseg_tensor *counts = test_tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL);
     ck_assert_int_eq(clseg_confusion_counts(ctx, big, big, 0.0f, counts), CLSEG_STATUS_NOT_SUPPORTED);
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "2^24"));
     clseg_tensor_destroy(big), clseg_tensor_destroy(counts);
@@ -434,7 +425,7 @@ START_TEST(test_device_views_and_in_place_gradient)
     memcpy(buf + n + 5, t, n * sizeof *t);
     clseg_loss_desc d = clseg_loss_make(CLSEG_LOSS_BCE_DICE);
     float want = loss_of(ctx, &d, s, x, t, g);
-    clseg_tensor *whole = tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(3 * n + 9)}, buf), *vx, *vt, *vl;
+    clseg_tensor *whole = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(3 * n + 9)}, buf), *vx, *vt, *vl;
     ck_assert_int_eq(clseg_tensor_view(whole, 3, s, &vx), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_tensor_view(whole, n + 5, s, &vt), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_tensor_view(whole, 2 * n + 7, (clseg_shape){1, 1, 1, 1}, &vl), CLSEG_STATUS_SUCCESS);
@@ -462,8 +453,8 @@ START_TEST(test_device_deterministic)
     float *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t), *g[2];
     ck_assert(x && t);
     draw(x, t, n, 11);
-    clseg_tensor *tx = tensor(ctx, s, x), *tt = tensor(ctx, s, t), *tg = tensor(ctx, s, NULL);
-    clseg_tensor *tl = tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL), *ws = workspace_for(ctx, s);
+    clseg_tensor *tx = test_tensor(ctx, s, x), *tt = test_tensor(ctx, s, t), *tg = test_tensor(ctx, s, NULL);
+    clseg_tensor *tl = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL), *ws = workspace_for(ctx, s);
     for (int k = 0; k < 4; k++) {
         clseg_loss_desc d = clseg_loss_make((clseg_loss_kind)k);
         float loss[2];
@@ -499,8 +490,8 @@ START_TEST(test_device_counts_match_reference)
     draw(x, t, n, 3);
     clseg_context *ctxs[2] = {dev, ref};
     for (int k = 0; k < 2; k++) {
-        clseg_tensor *tx = tensor(ctxs[k], s, x), *tt = tensor(ctxs[k], s, t);
-        clseg_tensor *tc = tensor(ctxs[k], (clseg_shape){3, 4, 1, 1}, NULL);
+        clseg_tensor *tx = test_tensor(ctxs[k], s, x), *tt = test_tensor(ctxs[k], s, t);
+        clseg_tensor *tc = test_tensor(ctxs[k], (clseg_shape){3, 4, 1, 1}, NULL);
         ck_assert_int_eq(clseg_confusion_counts(ctxs[k], tx, tt, 0.25f, tc), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_tensor_download(tc, c[k], 12), CLSEG_STATUS_SUCCESS);
         clseg_tensor_destroy(tx), clseg_tensor_destroy(tt), clseg_tensor_destroy(tc);

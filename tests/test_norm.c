@@ -82,24 +82,6 @@ END_TEST
 
 /* --- both backends ------------------------------------------------------------------------ */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 static float *uniform(size_t n, uint64_t seed, double lo, double hi)
 {
     double *d = malloc(n * sizeof *d);
@@ -129,11 +111,11 @@ static bn_run bn_setup(clseg_context *ctx, clseg_shape s, const float *x, const 
     clseg_shape cs = {1, s.c, 1, 1};
     size_t ws_floats = clseg_batchnorm2d_workspace_bytes(ctx, s) / sizeof(float);
     bn_run r = {
-        tensor(ctx, s, x),     tensor(ctx, cs, w),    tensor(ctx, cs, b),
-        tensor(ctx, cs, rm),   tensor(ctx, cs, rv),   tensor(ctx, s, NULL),
-        tensor(ctx, cs, NULL), tensor(ctx, cs, NULL), tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)ws_floats}, NULL),
-        tensor(ctx, s, dy),    tensor(ctx, s, NULL),  tensor(ctx, cs, NULL),
-        tensor(ctx, cs, NULL)};
+        test_tensor(ctx, s, x),     test_tensor(ctx, cs, w),    test_tensor(ctx, cs, b),
+        test_tensor(ctx, cs, rm),   test_tensor(ctx, cs, rv),   test_tensor(ctx, s, NULL),
+        test_tensor(ctx, cs, NULL), test_tensor(ctx, cs, NULL), test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)ws_floats}, NULL),
+        test_tensor(ctx, s, dy),    test_tensor(ctx, s, NULL),  test_tensor(ctx, cs, NULL),
+        test_tensor(ctx, cs, NULL)};
     return r;
 }
 
@@ -165,8 +147,8 @@ START_TEST(test_running_statistics_by_hand)
         const float x[] = {1, 2, 3, 6}, w[] = {2}, b[] = {0.5f}, rm[] = {1}, rv[] = {2};
         bn_run r = bn_setup(ctx, (clseg_shape){2, 1, 2, 1}, x, w, b, rm, rv, x);
         bn_train_step(ctx, &r);
-        float *mean = download(r.mean), *is = download(r.invstd), *y = download(r.y);
-        float *nrm = download(r.rm), *nrv = download(r.rv);
+        float *mean = test_download(r.mean), *is = test_download(r.invstd), *y = test_download(r.y);
+        float *nrm = test_download(r.rm), *nrv = test_download(r.rv);
         double invstd = 1.0 / sqrt(3.5 + 1e-5);
         assert_close("save_mean", mean[0], 3.0, 1e-6);
         assert_close("save_invstd", is[0], invstd, 1e-6);
@@ -203,7 +185,7 @@ START_TEST(test_variance_with_a_large_mean)
         clseg_context *ctx = test_context(selectors[k]);
         bn_run r = bn_setup(ctx, (clseg_shape){N, C, 5, 155}, x, ones, zeros, zeros, ones, x);
         bn_train_step(ctx, &r);
-        float *is = download(r.invstd), *rv = download(r.rv);
+        float *is = test_download(r.invstd), *rv = test_download(r.rv);
         for (int c = 0; c < C; c++) {
             assert_close("save_invstd", is[c], 1.0 / sqrt(sq[c] / (N * HW) + 1e-5), 1e-5);
             assert_close("running_var", rv[c], 0.9 + 0.1 * sq[c] / (N * HW - 1), 1e-5);
@@ -226,11 +208,11 @@ START_TEST(test_inference_matches_the_formula)
     for (int k = 0; k < 2; k++) {
         clseg_context *ctx = test_context(selectors[k]);
         clseg_shape cs = {1, 4, 1, 1};
-        clseg_tensor *tx = tensor(ctx, s, x), *tw = tensor(ctx, cs, w), *tb = tensor(ctx, cs, b);
-        clseg_tensor *trm = tensor(ctx, cs, rm), *trv = tensor(ctx, cs, rv);
+        clseg_tensor *tx = test_tensor(ctx, s, x), *tw = test_tensor(ctx, cs, w), *tb = test_tensor(ctx, cs, b);
+        clseg_tensor *trm = test_tensor(ctx, cs, rm), *trv = test_tensor(ctx, cs, rv);
         /* in place: y is x */
         ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, tx, tw, tb, trm, trv, tx), CLSEG_STATUS_SUCCESS);
-        float *y = download(tx);
+        float *y = test_download(tx);
         for (size_t i = 0; i < n; i++) {
             size_t c = i / 35 % 4;
             assert_close("y", y[i], w[c] * (x[i] - (double)rm[c]) / sqrt((double)rv[c] + 1e-5) + b[c], 1e-6);
@@ -259,7 +241,7 @@ START_TEST(test_deterministic_and_matches_reference)
         bn_train_step(ctx, &r);
         clseg_tensor *t[8] = {r.y, r.mean, r.invstd, r.rm, r.rv, r.dx, r.dw, r.db};
         for (int i = 0; i < 8; i++)
-            out[k][i] = download(t[i]);
+            out[k][i] = test_download(t[i]);
         bn_free(&r);
         clseg_context_destroy(ctx);
     }
@@ -281,9 +263,9 @@ START_TEST(test_invalid_arguments)
     clseg_context *ctx = test_context(selector);
     clseg_shape s = {2, 3, 4, 5};
     bn_run r = bn_setup(ctx, s, NULL, NULL, NULL, NULL, NULL, NULL);
-    clseg_tensor *c4 = tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL), *y2 = tensor(ctx, (clseg_shape){2, 3, 5, 4}, NULL);
-    clseg_tensor *small = tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
-    clseg_tensor *one = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
+    clseg_tensor *c4 = test_tensor(ctx, (clseg_shape){1, 4, 1, 1}, NULL), *y2 = test_tensor(ctx, (clseg_shape){2, 3, 5, 4}, NULL);
+    clseg_tensor *small = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
+    clseg_tensor *one = test_tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
     /* wrong channel counts */
     ck_assert_int_eq(clseg_batchnorm2d_forward_train(ctx, &desc, r.x, c4, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
                      CLSEG_STATUS_SHAPE_MISMATCH);
@@ -330,7 +312,7 @@ START_TEST(test_invalid_arguments)
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "more than one value per channel"));
     /* another context's tensor */
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, (clseg_shape){1, 3, 1, 1}, NULL);
+    clseg_tensor *foreign = test_tensor(other, (clseg_shape){1, 3, 1, 1}, NULL);
     ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, r.x, r.w, foreign, r.rm, r.rv, r.y),
                      CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(foreign);

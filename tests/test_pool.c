@@ -135,27 +135,9 @@ END_TEST
 
 /* --- hand-computed answers, on every backend ------------------------------------------ */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 static void assert_values(const char *what, const clseg_tensor *t, const float *want, size_t n)
 {
-    float *got = download(t);
+    float *got = test_download(t);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(got[i] == want[i] || (isnan(got[i]) && isnan(want[i])), "%s[%zu] is %g; %g expected", what, i,
                       (double)got[i], (double)want[i]);
@@ -172,8 +154,8 @@ START_TEST(test_maxpool_2x2_by_hand)
     /* a tie (two 5s: the first in row-major order wins) and a NaN (it always wins) */
     const float x[16] = {1, 5, 2, 0,  5, 3, 1, 1,  -1, -2, 7, NAN,  -3, -4, 8, 6};
     clseg_pool2d_desc d = clseg_pool2d_make(2, 2, 0);
-    clseg_tensor *tx = tensor(ctx, (clseg_shape){1, 1, 4, 4}, x), *y = tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
-    clseg_tensor *idx = tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, x), *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
+    clseg_tensor *idx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, tx, y, idx), CLSEG_STATUS_SUCCESS);
     assert_values("y", y, (const float[]){5, 2, -1, NAN}, 4);
     assert_values("indices", idx, (const float[]){1, 2, 8, 11}, 4);
@@ -183,13 +165,13 @@ START_TEST(test_maxpool_2x2_by_hand)
     float ones[16];
     for (int i = 0; i < 16; i++)
         ones[i] = 1;
-    clseg_tensor *tdy = tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy), *dx = tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones);
+    clseg_tensor *tdy = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy), *dx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones);
     ck_assert_int_eq(clseg_maxpool2d_backward(ctx, &d, tdy, idx, dx, 1.0f), CLSEG_STATUS_SUCCESS);
     assert_values("dx", dx, (const float[]){1, 11, 21, 1,  1, 1, 1, 1,  31, 1, 1, 41,  1, 1, 1, 1}, 16);
     ck_assert_int_eq(clseg_maxunpool2d_forward(ctx, &d, tdy, idx, dx), CLSEG_STATUS_SUCCESS);
     assert_values("unpooled", dx, (const float[]){0, 10, 20, 0,  0, 0, 0, 0,  30, 0, 0, 40,  0, 0, 0, 0}, 16);
     /* unpooling backward reads the gradient at the recorded places: 2 dy at beta 0.5 onto dy */
-    clseg_tensor *g = tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy);
+    clseg_tensor *g = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy);
     ck_assert_int_eq(clseg_maxunpool2d_backward(ctx, &d, dx, idx, g, 0.5f), CLSEG_STATUS_SUCCESS);
     assert_values("unpool dx", g, (const float[]){15, 30, 45, 60}, 4);
     clseg_tensor_destroy(tx), clseg_tensor_destroy(y), clseg_tensor_destroy(idx), clseg_tensor_destroy(tdy);
@@ -207,8 +189,8 @@ START_TEST(test_overlapping_windows_by_hand)
     const float dy[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     clseg_shape s = {1, 1, 3, 3};
     clseg_pool2d_desc d = clseg_pool2d_make(3, 1, 1);
-    clseg_tensor *tx = tensor(ctx, s, x), *y = tensor(ctx, s, NULL), *idx = tensor(ctx, s, NULL);
-    clseg_tensor *tdy = tensor(ctx, s, dy), *dx = tensor(ctx, s, NULL);
+    clseg_tensor *tx = test_tensor(ctx, s, x), *y = test_tensor(ctx, s, NULL), *idx = test_tensor(ctx, s, NULL);
+    clseg_tensor *tdy = test_tensor(ctx, s, dy), *dx = test_tensor(ctx, s, NULL);
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, tx, y, idx), CLSEG_STATUS_SUCCESS);
     assert_values("indices", idx, (const float[]){4, 4, 4, 4, 4, 4, 4, 4, 4}, 9);
     ck_assert_int_eq(clseg_maxpool2d_backward(ctx, &d, tdy, idx, dx, 0.0f), CLSEG_STATUS_SUCCESS);
@@ -219,8 +201,8 @@ START_TEST(test_overlapping_windows_by_hand)
     /* ResNet's stem pooling, 3x3 stride 2 padding 1, on a 1x5 row: windows share columns */
     const float row[5] = {3, 1, 4, 1, 5};
     clseg_pool2d_desc r = clseg_pool2d_make(3, 2, 1);
-    clseg_tensor *tr = tensor(ctx, (clseg_shape){1, 1, 1, 5}, row);
-    clseg_tensor *ry = tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL), *ri = tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
+    clseg_tensor *tr = test_tensor(ctx, (clseg_shape){1, 1, 1, 5}, row);
+    clseg_tensor *ry = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL), *ri = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
     /* a 1-row input needs a 1-row window: pad_h 0 */
     r.kernel_h = 1, r.pad_h = 0;
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &r, tr, ry, ri), CLSEG_STATUS_SUCCESS);
@@ -236,7 +218,7 @@ START_TEST(test_global_avgpool_by_hand)
 {
     clseg_context *ctx = test_context(backends[_i]);
     const float x[8] = {1, 2, 3, 6, -4, 0, 8, 4};
-    clseg_tensor *tx = tensor(ctx, (clseg_shape){1, 2, 2, 2}, x), *y = tensor(ctx, (clseg_shape){1, 2, 1, 1}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 2, 2, 2}, x), *y = test_tensor(ctx, (clseg_shape){1, 2, 1, 1}, NULL);
     ck_assert_int_eq(clseg_global_avgpool_forward(ctx, tx, y), CLSEG_STATUS_SUCCESS);
     assert_values("y", y, (const float[]){3, 2}, 2);
     ck_assert_int_eq(clseg_global_avgpool_backward(ctx, y, tx, 1.0f), CLSEG_STATUS_SUCCESS);
@@ -264,9 +246,9 @@ static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, c
     clseg_shape sx = {2, 3, 13, 11}, sy;
     ck_assert_int_eq(clseg_pool2d_output_shape(&d, sx, &sy), CLSEG_STATUS_SUCCESS);
     size_t nx = clseg_shape_numel(sx), ny = clseg_shape_numel(sy);
-    clseg_tensor *tx = tensor(ctx, sx, x), *y = tensor(ctx, sy, NULL), *idx = tensor(ctx, sy, NULL);
-    clseg_tensor *dy = tensor(ctx, sy, g), *dx = tensor(ctx, sx, acc), *un = tensor(ctx, sx, NULL);
-    clseg_tensor *udx = tensor(ctx, sy, acc);
+    clseg_tensor *tx = test_tensor(ctx, sx, x), *y = test_tensor(ctx, sy, NULL), *idx = test_tensor(ctx, sy, NULL);
+    clseg_tensor *dy = test_tensor(ctx, sy, g), *dx = test_tensor(ctx, sx, acc), *un = test_tensor(ctx, sx, NULL);
+    clseg_tensor *udx = test_tensor(ctx, sy, acc);
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, tx, y, idx), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_maxpool2d_backward(ctx, &d, dy, idx, dx, 1.0f), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_maxunpool2d_forward(ctx, &d, dy, idx, un), CLSEG_STATUS_SUCCESS);
@@ -277,7 +259,7 @@ static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, c
     const clseg_tensor *parts[] = {y, idx, udx, dx, un};
     size_t at = 0;
     for (int i = 0; i < 5; i++) {
-        float *v = download(parts[i]);
+        float *v = test_download(parts[i]);
         memcpy(out + at, v, clseg_tensor_numel(parts[i]) * sizeof *v);
         at += clseg_tensor_numel(parts[i]);
         free(v);
@@ -332,9 +314,9 @@ START_TEST(test_invalid_arguments)
 {
     clseg_context *ctx = test_context(backends[_i]);
     clseg_shape sx = {1, 3, 7, 9}, sy = {1, 3, 3, 4};
-    clseg_tensor *x = tensor(ctx, sx, NULL), *y = tensor(ctx, sy, NULL), *idx = tensor(ctx, sy, NULL);
-    clseg_tensor *wrong = tensor(ctx, (clseg_shape){1, 3, 4, 4}, NULL);
-    clseg_tensor *gap = tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
+    clseg_tensor *x = test_tensor(ctx, sx, NULL), *y = test_tensor(ctx, sy, NULL), *idx = test_tensor(ctx, sy, NULL);
+    clseg_tensor *wrong = test_tensor(ctx, (clseg_shape){1, 3, 4, 4}, NULL);
+    clseg_tensor *gap = test_tensor(ctx, (clseg_shape){1, 3, 1, 1}, NULL);
     clseg_pool2d_desc d = clseg_pool2d_make(2, 2, 0), bad;
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, x, y, idx), CLSEG_STATUS_SUCCESS);
     /* windows */
@@ -377,7 +359,7 @@ START_TEST(test_invalid_arguments)
     /* planes beyond 2^24 positions cannot be indexed by floats */
     ck_assert_int_eq(clseg_pool2d_output_shape(&d, (clseg_shape){1, 1, 4097, 4097}, &out), CLSEG_STATUS_NOT_SUPPORTED);
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, sy, NULL);
+    clseg_tensor *foreign = test_tensor(other, sy, NULL);
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, x, y, foreign), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(foreign);
     clseg_context_destroy(other);

@@ -65,27 +65,9 @@ END_TEST
 
 /* --- PyTorch's answers, on every backend -------------------------------------------------- */
 
-static clseg_tensor *tensor(clseg_context *ctx, clseg_shape s, const float *values)
-{
-    clseg_tensor *t = NULL;
-    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
-    if (values != NULL)
-        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
-    return t;
-}
-
-static float *download(const clseg_tensor *t)
-{
-    size_t n = clseg_tensor_numel(t);
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
-    return v;
-}
-
 static void assert_values(const char *what, const clseg_tensor *t, const float *want, size_t n, float tol)
 {
-    float *got = download(t);
+    float *got = test_download(t);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(fabsf(got[i] - want[i]) <= tol, "%s[%zu] is %.9g; %.9g expected", what, i, (double)got[i],
                       (double)want[i]);
@@ -98,7 +80,7 @@ static const char *backends[2] = {"ref", NULL};
 static void resize_case(clseg_context *ctx, clseg_upsample_desc d, int64_t h, int64_t w, const float *x, int64_t oh,
                         int64_t ow, const float *want, const char *what)
 {
-    clseg_tensor *tx = tensor(ctx, (clseg_shape){1, 1, h, w}, x), *y = tensor(ctx, (clseg_shape){1, 1, oh, ow}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, h, w}, x), *y = test_tensor(ctx, (clseg_shape){1, 1, oh, ow}, NULL);
     ck_assert_int_eq(clseg_upsample2d_forward(ctx, &d, tx, y), CLSEG_STATUS_SUCCESS);
     assert_values(what, y, want, (size_t)(oh * ow), 0.0f);
     clseg_tensor_destroy(tx), clseg_tensor_destroy(y);
@@ -138,13 +120,13 @@ START_TEST(test_pytorch_answers_by_hand)
     for (int i = 0; i < 16; i++)
         ones[i] = 1;
     clseg_upsample_desc d = {CLSEG_UPSAMPLE_BILINEAR, 0, 2, 2};
-    clseg_tensor *dy = tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones), *dx = tensor(ctx, (clseg_shape){1, 1, 2, 2}, ones);
+    clseg_tensor *dy = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones), *dx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, ones);
     ck_assert_int_eq(clseg_upsample2d_backward(ctx, &d, dy, dx, 1.0f), CLSEG_STATUS_SUCCESS);
     assert_values("bilinear 2x backward", dx, (const float[]){5, 5, 5, 5}, 4, 0.0f);
     /* nearest 5 -> 8 backward: input i collects the outputs that read it, 2 2 1 2 1 */
     clseg_upsample_desc n = {CLSEG_UPSAMPLE_NEAREST, 0, 0, 0};
-    clseg_tensor *dy8 = tensor(ctx, (clseg_shape){1, 1, 1, 8}, ones);
-    clseg_tensor *dx5 = tensor(ctx, (clseg_shape){1, 1, 1, 5}, NULL);
+    clseg_tensor *dy8 = test_tensor(ctx, (clseg_shape){1, 1, 1, 8}, ones);
+    clseg_tensor *dx5 = test_tensor(ctx, (clseg_shape){1, 1, 1, 5}, NULL);
     ck_assert_int_eq(clseg_upsample2d_backward(ctx, &n, dy8, dx5, 0.0f), CLSEG_STATUS_SUCCESS);
     assert_values("nearest to 8 backward", dx5, (const float[]){2, 2, 1, 2, 1}, 5, 0.0f);
     clseg_tensor_destroy(dy), clseg_tensor_destroy(dx), clseg_tensor_destroy(dy8), clseg_tensor_destroy(dx5);
@@ -155,8 +137,8 @@ END_TEST
 START_TEST(test_invalid_arguments)
 {
     clseg_context *ctx = test_context(backends[_i]);
-    clseg_tensor *x = tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL), *y = tensor(ctx, (clseg_shape){1, 3, 14, 18}, NULL);
-    clseg_tensor *other_c = tensor(ctx, (clseg_shape){1, 2, 14, 18}, NULL);
+    clseg_tensor *x = test_tensor(ctx, (clseg_shape){1, 3, 7, 9}, NULL), *y = test_tensor(ctx, (clseg_shape){1, 3, 14, 18}, NULL);
+    clseg_tensor *other_c = test_tensor(ctx, (clseg_shape){1, 2, 14, 18}, NULL);
     clseg_upsample_desc d = {CLSEG_UPSAMPLE_BILINEAR, 0, 2, 2};
     ck_assert_int_eq(clseg_upsample2d_forward(ctx, &d, x, y), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_upsample2d_backward(ctx, &d, y, x, 0.0f), CLSEG_STATUS_SUCCESS);
@@ -198,7 +180,7 @@ START_TEST(test_invalid_arguments)
     ck_assert_int_eq(clseg_upsample2d_output_shape(NULL, (clseg_shape){2, 5, 13, 11}, &out),
                      CLSEG_STATUS_INVALID_ARGUMENT);
     clseg_context *other = test_context("ref");
-    clseg_tensor *foreign = tensor(other, (clseg_shape){1, 3, 14, 18}, NULL);
+    clseg_tensor *foreign = test_tensor(other, (clseg_shape){1, 3, 14, 18}, NULL);
     d = (clseg_upsample_desc){CLSEG_UPSAMPLE_NEAREST, 0, 2, 2};
     ck_assert_int_eq(clseg_upsample2d_forward(ctx, &d, x, foreign), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(foreign);
@@ -224,11 +206,11 @@ static float *forward_backward(clseg_context *ctx, clseg_upsample_desc d, clseg_
                                const float *x, const float *g, const float *acc)
 {
     size_t nx = clseg_shape_numel(sx), ny = clseg_shape_numel(sy);
-    clseg_tensor *tx = tensor(ctx, sx, x), *y = tensor(ctx, sy, NULL), *dy = tensor(ctx, sy, g);
-    clseg_tensor *dx = tensor(ctx, sx, acc);
+    clseg_tensor *tx = test_tensor(ctx, sx, x), *y = test_tensor(ctx, sy, NULL), *dy = test_tensor(ctx, sy, g);
+    clseg_tensor *dx = test_tensor(ctx, sx, acc);
     ck_assert_int_eq(clseg_upsample2d_forward(ctx, &d, tx, y), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_upsample2d_backward(ctx, &d, dy, dx, 1.0f), CLSEG_STATUS_SUCCESS);
-    float *out = malloc((nx + ny) * sizeof *out), *a = download(y), *b = download(dx);
+    float *out = malloc((nx + ny) * sizeof *out), *a = test_download(y), *b = test_download(dx);
     ck_assert_ptr_nonnull(out);
     memcpy(out, a, ny * sizeof *a);
     memcpy(out + ny, b, nx * sizeof *b);

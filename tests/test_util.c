@@ -78,3 +78,21 @@ clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t c
     ck_assert_int_eq(clseg_tensor_upload(t, values, count), CLSEG_STATUS_SUCCESS);
     return t;
 }
+
+clseg_tensor *test_tensor(clseg_context *ctx, clseg_shape s, const float *values)
+{
+    clseg_tensor *t = NULL;
+    ck_assert_int_eq(clseg_tensor_create(ctx, s, &t), CLSEG_STATUS_SUCCESS);
+    if (values != NULL)
+        ck_assert_int_eq(clseg_tensor_upload(t, values, clseg_shape_numel(s)), CLSEG_STATUS_SUCCESS);
+    return t;
+}
+
+float *test_download(const clseg_tensor *t)
+{
+    size_t n = clseg_tensor_numel(t);
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
+    return v;
+}

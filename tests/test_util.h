@@ -27,6 +27,12 @@ void test_rmdir(const char *dir);
  * driver's threads do not survive it. */
 int test_run(Suite *suite, bool fork_each_test);
 
+/* A tensor of shape s on ctx holding values (NULL: contents undefined); fails the test on error. */
+clseg_tensor *test_tensor(clseg_context *ctx, clseg_shape s, const float *values);
+
+/* The tensor's values in a malloc'd array; fails the test on error. */
+float *test_download(const clseg_tensor *t);
+
 /* Uploads count floats to a new tensor of shape {1,1,1,count}; fails the test on error. */
 clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t count);
 

@@ -4,16 +4,8 @@
 #include "ref/activation_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/activation_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/activation_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/activation_math.inc"
+#include "ref/ref_instantiate.h"
 
 static size_t numel(clseg_tensor *const *t) { return clseg_tensor_numel(t[0]); }
 

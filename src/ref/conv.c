@@ -2,16 +2,8 @@
 #include "ref/conv_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/conv_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/conv_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/conv_math.inc"
+#include "ref/ref_instantiate.h"
 
 static const float *data_or_null(const clseg_tensor *t)
 {

@@ -4,16 +4,8 @@
 #include "ref/loss_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/loss_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/loss_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/loss_math.inc"
+#include "ref/ref_instantiate.h"
 
 /* The sums run in double in one pass, so the workspace (t[4]) is not needed here. */
 clseg_status clseg_ref_loss(clseg_context *ctx, const void *params, clseg_tensor *const *t)

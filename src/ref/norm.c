@@ -4,16 +4,8 @@
 #include "ref/norm_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/norm_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/norm_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/norm_math.inc"
+#include "ref/ref_instantiate.h"
 
 #define D(i) clseg_ref_data(t[i])
 

@@ -4,16 +4,8 @@
 #include "ref/optim_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/optim_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/optim_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/optim_math.inc"
+#include "ref/ref_instantiate.h"
 
 clseg_status clseg_ref_sgd_step(clseg_context *ctx, const void *params, clseg_tensor *const *t)
 {

@@ -4,16 +4,8 @@
 #include "ref/pool_math.h"
 #include "ref/ref.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/pool_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/pool_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/pool_math.inc"
+#include "ref/ref_instantiate.h"
 
 /* The geometry of a pooling from x (unpooled) to y (pooled). */
 static clseg_pool_geom geom(const clseg_pool2d_desc *d, clseg_shape x, clseg_shape y)

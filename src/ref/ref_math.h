@@ -1,8 +1,8 @@
 /* How the reference math is written once and compiled twice. A family's math lives in
  * ref/<family>_math.inc, over the scalar type REAL with function names REF(name); its
- * ref/<family>.c includes that file once with float (the reference backend, named
- * clseg_ref32_*) and once with double (clseg_ref64_*, which the tests differentiate by finite
- * differences in float64). Whatever the type, the math runs in double inside. */
+ * ref/<family>.c compiles that file for float (the reference backend, named clseg_ref32_*) and
+ * for double (clseg_ref64_*, which the tests differentiate by finite differences in float64)
+ * through ref/ref_instantiate.h. Whatever the type, the math runs in double inside. */
 #ifndef CLSEG_REF_MATH_H
 #define CLSEG_REF_MATH_H
 

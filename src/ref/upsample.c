@@ -4,16 +4,8 @@
 #include "ref/ref.h"
 #include "ref/upsample_math.h"
 
-#define REAL float
-#define REF CLSEG_REF32
-#include "ref/upsample_math.inc"
-#undef REAL
-#undef REF
-#define REAL double
-#define REF CLSEG_REF64
-#include "ref/upsample_math.inc"
-#undef REAL
-#undef REF
+#define CLSEG_REF_MATH "ref/upsample_math.inc"
+#include "ref/ref_instantiate.h"
 
 static clseg_upsample_geom geom(const clseg_upsample_params *p, clseg_shape in, clseg_shape out)
 {
