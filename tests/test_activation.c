@@ -94,21 +94,12 @@ END_TEST
 
 /* --- the device ------------------------------------------------------------------------ */
 
-static float *ints(size_t n, unsigned seed)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)((int)((i * 2654435761u + seed) % 17u) - 8);
-    return v;
-}
-
 START_TEST(test_relu_in_place_and_accumulating_backward_exact)
 {
     clseg_context *ctx = test_context(selector);
     clseg_shape s = {2, 5, 13, 11};
     size_t n = clseg_shape_numel(s);
-    float *x = ints(n, 1), *g = ints(n, 7), *acc = ints(n, 11);
+    float *x = test_ints(n, 1, 8), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
     clseg_tensor *t = test_tensor(ctx, s, x), *dy = test_tensor(ctx, s, g), *dx = test_tensor(ctx, s, acc);
     ck_assert_int_eq(clseg_relu_forward(ctx, t, t), CLSEG_STATUS_SUCCESS); /* in place */
     ck_assert_int_eq(clseg_relu_backward(ctx, t, dy, dx, 1.0f), CLSEG_STATUS_SUCCESS);
@@ -162,7 +153,7 @@ START_TEST(test_concat_round_trip_exact)
 {
     clseg_context *ctx = test_context(selector);
     clseg_shape sa = {3, 2, 5, 7}, sb = {3, 4, 5, 7}, sy = {3, 6, 5, 7};
-    float *a = ints(clseg_shape_numel(sa), 3), *b = ints(clseg_shape_numel(sb), 5);
+    float *a = test_ints(clseg_shape_numel(sa), 3, 8), *b = test_ints(clseg_shape_numel(sb), 5, 8);
     clseg_tensor *ta = test_tensor(ctx, sa, a), *tb = test_tensor(ctx, sb, b), *y = test_tensor(ctx, sy, NULL);
     ck_assert_int_eq(clseg_concat_forward(ctx, (const clseg_tensor *[]){ta, tb}, 2, y), CLSEG_STATUS_SUCCESS);
     float *got = test_download(y);

@@ -9,21 +9,12 @@
 static const char *selector;
 static const size_t sizes[] = {1, 7, 64, 65, 1000, 65537, 1000003};
 
-static float *ints(size_t n, unsigned seed)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)((int)((i * 2654435761u + seed) % 17u) - 8);
-    return v;
-}
-
 START_TEST(test_fill_copy_scale_exact)
 {
     clseg_context *ctx = test_context(selector);
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
-        float *x = ints(n, 3);
+        float *x = test_ints(n, 3, 8);
         clseg_tensor *a = test_tensor_from(ctx, x, n), *b = NULL;
         ck_assert_int_eq(clseg_tensor_create(ctx, (clseg_shape){1, 1, 1, (int64_t)n}, &b), CLSEG_STATUS_SUCCESS);
         ck_assert_int_eq(clseg_fill(ctx, b, -3.25f), CLSEG_STATUS_SUCCESS);
@@ -74,7 +65,7 @@ START_TEST(test_axpby_exact_and_beta_zero_ignores_nan)
 {
     clseg_context *ctx = test_context(selector);
     size_t n = 1003;
-    float *x = ints(n, 1), *y = ints(n, 2);
+    float *x = test_ints(n, 1, 8), *y = test_ints(n, 2, 8);
     clseg_tensor *tx = test_tensor_from(ctx, x, n), *ty = test_tensor_from(ctx, y, n);
     ck_assert_int_eq(clseg_axpby(ctx, 3.0f, tx, -2.0f, ty), CLSEG_STATUS_SUCCESS);
     float *got = test_download(ty);
@@ -114,7 +105,7 @@ START_TEST(test_sum_exact_on_integers)
     clseg_context *ctx = test_context(selector);
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
-        float *x = ints(n, 5);
+        float *x = test_ints(n, 5, 8);
         long long want = 0;
         for (size_t i = 0; i < n; i++)
             want += (long long)x[i];

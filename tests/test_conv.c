@@ -151,15 +151,6 @@ END_TEST
 /* --- the device ------------------------------------------------------------------------ */
 
 /* Integers in [-range, range]. */
-static float *ints(size_t n, unsigned seed, int range)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)((int)((i * 2654435761u + seed * 40503u) % (unsigned)(2 * range + 1)) - range);
-    return v;
-}
-
 typedef struct results {
     float *y, *dx, *dw, *db;
 } results;
@@ -174,8 +165,8 @@ static void free_results(results *r)
 static results run_layer(clseg_context *ctx, const layer *l, float beta)
 {
     clseg_shape ys = output_shape(l), wsh = weight_shape(l), bs = {1, ys.c, 1, 1};
-    float *xv = ints(numel(l->x), 1, 2), *wv = ints(numel(wsh), 2, 2), *bv = ints((size_t)ys.c, 3, 3);
-    float *dyv = ints(numel(ys), 4, 2), *dx0 = ints(numel(l->x), 5, 4), *dw0 = ints(numel(wsh), 6, 4);
+    float *xv = test_ints(numel(l->x), 1, 2), *wv = test_ints(numel(wsh), 2, 2), *bv = test_ints((size_t)ys.c, 3, 3);
+    float *dyv = test_ints(numel(ys), 4, 2), *dx0 = test_ints(numel(l->x), 5, 4), *dw0 = test_ints(numel(wsh), 6, 4);
     size_t wbytes = clseg_conv2d_workspace_bytes(ctx, &l->d, l->x, wsh);
     ck_assert_uint_gt(wbytes, 0);
     clseg_tensor *x = test_tensor(ctx, l->x, xv), *w = test_tensor(ctx, wsh, wv), *b = test_tensor(ctx, bs, bv);
@@ -278,8 +269,8 @@ START_TEST(test_gemm_scratch_exact)
         fprintf(stderr, "note: this device's GEMMs need no scratch for the layer\n");
     results r = run_layer(dev, &l, 1.0f);
     size_t nx = (size_t)C * H * W, nw = (size_t)K * C * 9, ny = (size_t)K * H * W;
-    float *x = ints(nx, 1, 2), *w = ints(nw, 2, 2), *b = ints(K, 3, 3), *dy = ints(ny, 4, 2);
-    float *dx0 = ints(nx, 5, 4), *dw0 = ints(nw, 6, 4);
+    float *x = test_ints(nx, 1, 2), *w = test_ints(nw, 2, 2), *b = test_ints(K, 3, 3), *dy = test_ints(ny, 4, 2);
+    float *dx0 = test_ints(nx, 5, 4), *dw0 = test_ints(nw, 6, 4);
 #define X(c, y, xx) ((y) < 0 || (y) >= H || (xx) < 0 || (xx) >= W ? 0.0 : (double)x[((c)*H + (y)) * W + (xx)])
 #define DY(k, y, xx) ((y) < 0 || (y) >= H || (xx) < 0 || (xx) >= W ? 0.0 : (double)dy[((k)*H + (y)) * W + (xx)])
 #define WT(k, c, i, j) ((double)w[(((k)*C + (c)) * 3 + (i)) * 3 + (j)])
@@ -372,7 +363,7 @@ START_TEST(test_accumulation_and_nan_overwrite)
         const layer *l = &ls[k];
         clseg_shape ys = output_shape(l), wsh = weight_shape(l), bs = {1, ys.c, 1, 1};
         size_t wbytes = clseg_conv2d_workspace_bytes(ctx, &l->d, l->x, wsh);
-        float *xv = ints(numel(l->x), 1, 2), *wv = ints(numel(wsh), 2, 2), *dyv = ints(numel(ys), 3, 2);
+        float *xv = test_ints(numel(l->x), 1, 2), *wv = test_ints(numel(wsh), 2, 2), *dyv = test_ints(numel(ys), 3, 2);
         clseg_tensor *x = test_tensor(ctx, l->x, xv), *w = test_tensor(ctx, wsh, wv), *dy = test_tensor(ctx, ys, dyv);
         clseg_tensor *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL), *db = test_tensor(ctx, bs, NULL);
         clseg_tensor *y = test_tensor(ctx, ys, NULL);

@@ -230,15 +230,6 @@ END_TEST
 
 /* --- the device against the reference ----------------------------------------------------- */
 
-static float *ints(size_t n, unsigned seed)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)((int)((i * 2654435761u + seed) % 17u) - 8);
-    return v;
-}
-
 /* Every op of a 2x3x13x11 pooling on both backends; returns their outputs concatenated. */
 static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, const float *g, const float *acc,
                       size_t *count)
@@ -274,7 +265,7 @@ START_TEST(test_device_matches_reference_exactly_on_integers)
 {
     clseg_context *dev = test_context(selector), *ref = test_context("ref");
     size_t n = 2 * 3 * 13 * 11;
-    float *x = ints(n, 1), *g = ints(n, 7), *acc = ints(n, 11);
+    float *x = test_ints(n, 1, 8), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
     const clseg_pool2d_desc descs[] = {clseg_pool2d_make(2, 2, 0), clseg_pool2d_make(3, 2, 1),
                                        clseg_pool2d_make(3, 1, 1), {3, 2, 2, 1, 1, 0}};
     for (size_t k = 0; k < sizeof descs / sizeof descs[0]; k++) {

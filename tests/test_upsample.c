@@ -192,15 +192,6 @@ END_TEST
 
 /* --- the device against the reference ----------------------------------------------------- */
 
-static float *ints(size_t n, unsigned seed)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)((int)((i * 2654435761u + seed) % 17u) - 8);
-    return v;
-}
-
 /* Forward into y, then backward of values g onto acc with beta 1; returns y then dx. */
 static float *forward_backward(clseg_context *ctx, clseg_upsample_desc d, clseg_shape sx, clseg_shape sy,
                                const float *x, const float *g, const float *acc)
@@ -236,7 +227,7 @@ START_TEST(test_device_matches_reference_exactly_on_integers)
         {{CLSEG_UPSAMPLE_BILINEAR, 0, 4, 4}, {2, 5, 52, 44}},
     };
     size_t nx = clseg_shape_numel(sx);
-    float *x = ints(nx, 1), *acc = ints(nx, 11), *g = ints(2 * 5 * 52 * 44, 7);
+    float *x = test_ints(nx, 1, 8), *acc = test_ints(nx, 11, 8), *g = test_ints(2 * 5 * 52 * 44, 7, 8);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = nx + clseg_shape_numel(cases[k].sy);
         float *a = forward_backward(dev, cases[k].d, sx, cases[k].sy, x, g, acc);

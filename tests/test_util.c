@@ -96,3 +96,12 @@ float *test_download(const clseg_tensor *t)
     ck_assert_int_eq(clseg_tensor_download(t, v, n), CLSEG_STATUS_SUCCESS);
     return v;
 }
+
+float *test_ints(size_t n, unsigned seed, int range)
+{
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)((int)((i * 2654435761u + seed * 40503u) % (unsigned)(2 * range + 1)) - range);
+    return v;
+}

@@ -33,6 +33,10 @@ clseg_tensor *test_tensor(clseg_context *ctx, clseg_shape s, const float *values
 /* The tensor's values in a malloc'd array; fails the test on error. */
 float *test_download(const clseg_tensor *t);
 
+/* count integers in [-range, range] as floats, spread by a hash of index and seed (so sums and
+ * products of a few of them are exact in float32); malloc'd. */
+float *test_ints(size_t n, unsigned seed, int range);
+
 /* Uploads count floats to a new tensor of shape {1,1,1,count}; fails the test on error. */
 clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t count);
 

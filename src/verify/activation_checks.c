@@ -83,14 +83,10 @@ static clseg_status run_concat_backward(verify_run *r, const void *arg)
     return clseg_concat_backward(verify_ctx(r), dy, d, 3, a->beta);
 }
 
-#define ONE {1, 1, 1, 1}
-#define ODD {1, 3, 7, 9}
-#define ODD2 {2, 5, 13, 11}
-#define WIDE {8, 32, 64, 64}
 
-static const act_arg one = {ONE, 0}, odd = {ODD, 0}, odd2 = {ODD2, 0}, wide = {WIDE, 0};
-static const act_arg one_acc = {ONE, 1.0f}, odd_acc = {ODD, 0.5f}, odd2_acc = {ODD2, 1.0f}, wide_acc = {WIDE, 1.0f};
-static const act_arg drop_odd = {ODD2, 0.3f}, drop_zero = {ODD, 0.0f}, drop_wide = {WIDE, 0.5f};
+static const act_arg one = {VERIFY_ONE, 0}, odd = {VERIFY_ODD, 0}, odd2 = {VERIFY_ODD2, 0}, wide = {VERIFY_WIDE, 0};
+static const act_arg one_acc = {VERIFY_ONE, 1.0f}, odd_acc = {VERIFY_ODD, 0.5f}, odd2_acc = {VERIFY_ODD2, 1.0f}, wide_acc = {VERIFY_WIDE, 1.0f};
+static const act_arg drop_odd = {VERIFY_ODD2, 0.3f}, drop_zero = {VERIFY_ODD, 0.0f}, drop_wide = {VERIFY_WIDE, 0.5f};
 
 /* ReLU, dropout, addition and concatenation are exact; accumulation rounds once (a device
  * may fuse it into one multiply-add); sigmoid follows the device's exp(), which OpenCL allows

@@ -40,19 +40,16 @@ static clseg_status run_sum(verify_run *r, const void *arg)
     return clseg_sum(ctx, x, verify_output(r, (clseg_shape){1, 1, 1, 1}, VERIFY_UNIFORM), ws);
 }
 
-#define ONE {1, 1, 1, 1}
-#define ODD {1, 3, 7, 9}
-#define ODD2 {2, 5, 13, 11}
 #define BIG {1, 1, 1, 1048579}
 
 /* Element-wise ops are exact or within one rounding; a float32 sum of positive values differs
  * from the double reference by a few ulps per tree level (log2 n levels). */
-static const basic_arg fill1 = {ONE, 3.5f, 0}, fill_odd = {ODD2, -1.25f, 0}, fill_big = {BIG, 0.5f, 0};
-static const basic_arg copy1 = {ONE, 0, 0}, copy_odd = {ODD, 0, 0}, copy_big = {BIG, 0, 0};
-static const basic_arg scale_odd = {ODD2, -0.375f, 0}, scale_big = {BIG, 3.0f, 0};
-static const basic_arg axpby1 = {ONE, 2.0f, -1.0f}, axpby_odd = {ODD2, 0.7f, 1.3f}, axpby_beta0 = {ODD, -1.5f, 0.0f},
+static const basic_arg fill1 = {VERIFY_ONE, 3.5f, 0}, fill_odd = {VERIFY_ODD2, -1.25f, 0}, fill_big = {BIG, 0.5f, 0};
+static const basic_arg copy1 = {VERIFY_ONE, 0, 0}, copy_odd = {VERIFY_ODD, 0, 0}, copy_big = {BIG, 0, 0};
+static const basic_arg scale_odd = {VERIFY_ODD2, -0.375f, 0}, scale_big = {BIG, 3.0f, 0};
+static const basic_arg axpby1 = {VERIFY_ONE, 2.0f, -1.0f}, axpby_odd = {VERIFY_ODD2, 0.7f, 1.3f}, axpby_beta0 = {VERIFY_ODD, -1.5f, 0.0f},
                        axpby_big = {BIG, 1.0f, 1.0f};
-static const basic_arg sum1 = {ONE, 0, 0}, sum7 = {{1, 1, 1, 7}, 0, 0}, sum_odd = {ODD2, 0, 0},
+static const basic_arg sum1 = {VERIFY_ONE, 0, 0}, sum7 = {{1, 1, 1, 7}, 0, 0}, sum_odd = {VERIFY_ODD2, 0, 0},
                        sum_mid = {{1, 1, 257, 255}, 0, 0}, sum_big = {BIG, 0, 0};
 
 static const verify_case cases[] = {

@@ -59,30 +59,12 @@ static clseg_status run_backward(verify_run *r, const void *arg)
     return clseg_batchnorm2d_backward(ctx, &desc, x, dy, w, mean, invstd, dx, a->beta, dw, db, a->beta, ws);
 }
 
-#define TINY                                                                                                           \
-    {                                                                                                                  \
-        1, 1, 2, 1                                                                                                     \
-    }
-#define TINY2                                                                                                          \
-    {                                                                                                                  \
-        2, 3, 1, 1                                                                                                     \
-    }
-#define ODD                                                                                                            \
-    {                                                                                                                  \
-        1, 3, 7, 9                                                                                                     \
-    }
-#define ODD2                                                                                                           \
-    {                                                                                                                  \
-        2, 5, 13, 11                                                                                                   \
-    }
-#define WIDE                                                                                                           \
-    {                                                                                                                  \
-        8, 32, 64, 64                                                                                                  \
-    }
+#define TINY {1, 1, 2, 1}
+#define TINY2 {2, 3, 1, 1}
 
-static const bn_arg tiny = {TINY, 0, 0}, tiny2 = {TINY2, 1.0f, 0}, odd = {ODD, 0, 0}, odd2 = {ODD2, 0, 0};
-static const bn_arg wide = {WIDE, 0, 0}, odd_in_place = {ODD2, 0, 1};
-static const bn_arg odd_acc = {ODD, 0.5f, 0}, odd2_acc = {ODD2, 1.0f, 0}, wide_acc = {WIDE, 1.0f, 0};
+static const bn_arg tiny = {TINY, 0, 0}, tiny2 = {TINY2, 1.0f, 0}, odd = {VERIFY_ODD, 0, 0}, odd2 = {VERIFY_ODD2, 0, 0};
+static const bn_arg wide = {VERIFY_WIDE, 0, 0}, odd_in_place = {VERIFY_ODD2, 0, 1};
+static const bn_arg odd_acc = {VERIFY_ODD, 0.5f, 0}, odd2_acc = {VERIFY_ODD2, 1.0f, 0}, wide_acc = {VERIFY_WIDE, 1.0f, 0};
 
 /* The device sums a channel's M = N H W values in float32 (a compensated strided loop per
  * work-item, a work-group halving tree, the chunks in order), the reference in double and

@@ -28,31 +28,19 @@ static clseg_status run_adam(verify_run *r, const void *arg)
     return clseg_adam_step(verify_ctx(r), &a->desc, a->step, p, g, m, v);
 }
 
-#define ONE                                                                                                            \
-    {                                                                                                                  \
-        1, 1, 1, 1                                                                                                     \
-    }
-#define ODD2                                                                                                           \
-    {                                                                                                                  \
-        2, 5, 13, 11                                                                                                   \
-    }
-#define WIDE                                                                                                           \
-    {                                                                                                                  \
-        8, 32, 64, 64                                                                                                  \
-    }
 
-static const sgd_arg sgd_plain = {ODD2, {0.1f, 0, 0, 0, 0}, 1};
-static const sgd_arg sgd_plain_wd = {WIDE, {0.05f, 0, 0, 1e-2f, 0}, 3};
-static const sgd_arg sgd_mom1 = {ONE, {0.1f, 0.9f, 0.1f, 0, 0}, 1};
-static const sgd_arg sgd_mom1_odd = {ODD2, {0.1f, 0.9f, 0.1f, 1e-4f, 0}, 1};
-static const sgd_arg sgd_mom5 = {ODD2, {0.1f, 0.9f, 0.1f, 1e-4f, 0}, 5};
-static const sgd_arg sgd_nesterov = {WIDE, {0.01f, 0.9f, 0, 5e-4f, 1}, 5};
-static const adam_arg adam1 = {ONE, {1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0}, 1};
-static const adam_arg adam5 = {ODD2, {1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0}, 5};
-static const adam_arg adam_wide = {WIDE, {1e-3f, 0.8f, 0.99f, 1e-6f, 0, 0}, 1000};
-static const adam_arg adamw1 = {ONE, {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 1}, 1};
-static const adam_arg adamw5 = {ODD2, {1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 1}, 5};
-static const adam_arg adamw_wide = {WIDE, {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 1}, 2};
+static const sgd_arg sgd_plain = {VERIFY_ODD2, {0.1f, 0, 0, 0, 0}, 1};
+static const sgd_arg sgd_plain_wd = {VERIFY_WIDE, {0.05f, 0, 0, 1e-2f, 0}, 3};
+static const sgd_arg sgd_mom1 = {VERIFY_ONE, {0.1f, 0.9f, 0.1f, 0, 0}, 1};
+static const sgd_arg sgd_mom1_odd = {VERIFY_ODD2, {0.1f, 0.9f, 0.1f, 1e-4f, 0}, 1};
+static const sgd_arg sgd_mom5 = {VERIFY_ODD2, {0.1f, 0.9f, 0.1f, 1e-4f, 0}, 5};
+static const sgd_arg sgd_nesterov = {VERIFY_WIDE, {0.01f, 0.9f, 0, 5e-4f, 1}, 5};
+static const adam_arg adam1 = {VERIFY_ONE, {1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0}, 1};
+static const adam_arg adam5 = {VERIFY_ODD2, {1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0}, 5};
+static const adam_arg adam_wide = {VERIFY_WIDE, {1e-3f, 0.8f, 0.99f, 1e-6f, 0, 0}, 1000};
+static const adam_arg adamw1 = {VERIFY_ONE, {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 1}, 1};
+static const adam_arg adamw5 = {VERIFY_ODD2, {1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 1}, 5};
+static const adam_arg adamw_wide = {VERIFY_WIDE, {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 1}, 2};
 
 /* One element-wise update: float32 rounds each of a handful of operations on values below
  * ~3 once (fused multiply-adds allowed), sqrt and division within 3 ulp, so a result differs

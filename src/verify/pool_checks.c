@@ -73,10 +73,6 @@ static clseg_status run_gap_backward(verify_run *r, const void *arg)
     return clseg_global_avgpool_backward(verify_ctx(r), dy, verify_output(r, a->x, VERIFY_UNIFORM), a->beta);
 }
 
-#define ONE {1, 1, 1, 1}
-#define ODD {1, 3, 7, 9}
-#define ODD2 {2, 5, 13, 11}
-#define WIDE {8, 32, 64, 64}
 #define K2S2 {2, 2, 2, 2, 0, 0}
 #define K3S2P1 {3, 3, 2, 2, 1, 1}
 #define K3S1P1 {3, 3, 1, 1, 1, 1}
@@ -84,14 +80,14 @@ static clseg_status run_gap_backward(verify_run *r, const void *arg)
 #define K3X2 {3, 2, 2, 1, 1, 1} /* rectangular: 3x2 window, strides 2 and 1, padding 1 and 1 */
 
 /* Integer inputs make ties common, which checks the first-maximum rule on the device. */
-static const pool_arg one = {ONE, K3S2P1, 0, VERIFY_UNIFORM}, one_acc = {ONE, K3S1P1, 1, VERIFY_UNIFORM};
-static const pool_arg odd_k2 = {ODD, K2S2, 0, VERIFY_INTEGERS}, odd_k3s1 = {ODD, K3S1, 1, VERIFY_INTEGERS};
-static const pool_arg odd_rect = {ODD, K3X2, 0.5f, VERIFY_INTEGERS};
-static const pool_arg odd2_k3s2 = {ODD2, K3S2P1, 0, VERIFY_INTEGERS}, odd2_k3s2_acc = {ODD2, K3S2P1, 1, VERIFY_UNIFORM};
-static const pool_arg odd2_k3s1 = {ODD2, K3S1P1, 1, VERIFY_INTEGERS}, odd2_k2 = {ODD2, K2S2, 1, VERIFY_UNIFORM};
-static const pool_arg wide_k2 = {WIDE, K2S2, 0, VERIFY_UNIFORM}, wide_k3s2 = {WIDE, K3S2P1, 1, VERIFY_UNIFORM};
-static const pool_arg gap_one = {ONE, K2S2, 0, VERIFY_UNIFORM}, gap_odd = {ODD, K2S2, 1, VERIFY_UNIFORM};
-static const pool_arg gap_odd2 = {ODD2, K2S2, 0, VERIFY_UNIFORM}, gap_wide = {WIDE, K2S2, 1, VERIFY_UNIFORM};
+static const pool_arg one = {VERIFY_ONE, K3S2P1, 0, VERIFY_UNIFORM}, one_acc = {VERIFY_ONE, K3S1P1, 1, VERIFY_UNIFORM};
+static const pool_arg odd_k2 = {VERIFY_ODD, K2S2, 0, VERIFY_INTEGERS}, odd_k3s1 = {VERIFY_ODD, K3S1, 1, VERIFY_INTEGERS};
+static const pool_arg odd_rect = {VERIFY_ODD, K3X2, 0.5f, VERIFY_INTEGERS};
+static const pool_arg odd2_k3s2 = {VERIFY_ODD2, K3S2P1, 0, VERIFY_INTEGERS}, odd2_k3s2_acc = {VERIFY_ODD2, K3S2P1, 1, VERIFY_UNIFORM};
+static const pool_arg odd2_k3s1 = {VERIFY_ODD2, K3S1P1, 1, VERIFY_INTEGERS}, odd2_k2 = {VERIFY_ODD2, K2S2, 1, VERIFY_UNIFORM};
+static const pool_arg wide_k2 = {VERIFY_WIDE, K2S2, 0, VERIFY_UNIFORM}, wide_k3s2 = {VERIFY_WIDE, K3S2P1, 1, VERIFY_UNIFORM};
+static const pool_arg gap_one = {VERIFY_ONE, K2S2, 0, VERIFY_UNIFORM}, gap_odd = {VERIFY_ODD, K2S2, 1, VERIFY_UNIFORM};
+static const pool_arg gap_odd2 = {VERIFY_ODD2, K2S2, 0, VERIFY_UNIFORM}, gap_wide = {VERIFY_WIDE, K2S2, 1, VERIFY_UNIFORM};
 
 /* Max pooling and moving values to or from recorded positions are exact. Where windows overlap
  * (k > s) several values may add up in one position, in a fixed order, in float on the device

@@ -30,31 +30,27 @@ static clseg_status run_backward(verify_run *r, const void *arg)
     return clseg_upsample2d_backward(verify_ctx(r), &a->d, dy, verify_output(r, a->x, VERIFY_UNIFORM), a->beta);
 }
 
-#define ONE {1, 1, 1, 1}
-#define ODD {1, 3, 7, 9}
-#define ODD2 {2, 5, 13, 11}
-#define WIDE {8, 32, 64, 64}
 #define NEAREST(s) {CLSEG_UPSAMPLE_NEAREST, 0, s, s}
 #define LINEAR(s) {CLSEG_UPSAMPLE_BILINEAR, 0, s, s}
 #define CORNERS(s) {CLSEG_UPSAMPLE_BILINEAR, 1, s, s}
 
-static const ups_arg n_one = {ONE, 0, 0, NEAREST(2), 0, VERIFY_UNIFORM};
-static const ups_arg n_odd = {ODD, 0, 0, NEAREST(2), 1, VERIFY_INTEGERS};
-static const ups_arg n_odd2_size = {ODD2, 20, 17, NEAREST(0), 0, VERIFY_UNIFORM};
-static const ups_arg n_odd2_scale = {ODD2, 0, 0, NEAREST(1.5f), 1, VERIFY_UNIFORM};
-static const ups_arg n_odd2_down = {ODD2, 6, 5, NEAREST(0), 0, VERIFY_UNIFORM};
-static const ups_arg n_wide = {WIDE, 0, 0, NEAREST(2), 1, VERIFY_UNIFORM};
-static const ups_arg l_one = {ONE, 0, 0, LINEAR(2), 0, VERIFY_UNIFORM};
-static const ups_arg l_odd = {ODD, 0, 0, LINEAR(2), 1, VERIFY_UNIFORM};
-static const ups_arg l_odd2_size = {ODD2, 20, 17, LINEAR(0), 0, VERIFY_UNIFORM};
-static const ups_arg l_odd2_scale = {ODD2, 0, 0, LINEAR(1.5f), 1, VERIFY_UNIFORM};
-static const ups_arg l_odd2_down = {ODD2, 6, 5, LINEAR(0), 0, VERIFY_UNIFORM};
-static const ups_arg l_wide = {WIDE, 0, 0, LINEAR(2), 1, VERIFY_UNIFORM};
-static const ups_arg c_one = {ONE, 3, 2, CORNERS(0), 1, VERIFY_UNIFORM};
-static const ups_arg c_odd = {ODD, 0, 0, CORNERS(2), 0, VERIFY_UNIFORM};
-static const ups_arg c_odd2_size = {ODD2, 20, 17, CORNERS(0), 1, VERIFY_UNIFORM};
-static const ups_arg c_odd2_down = {ODD2, 6, 5, CORNERS(0), 0, VERIFY_UNIFORM};
-static const ups_arg c_wide = {WIDE, 0, 0, CORNERS(2), 0, VERIFY_UNIFORM};
+static const ups_arg n_one = {VERIFY_ONE, 0, 0, NEAREST(2), 0, VERIFY_UNIFORM};
+static const ups_arg n_odd = {VERIFY_ODD, 0, 0, NEAREST(2), 1, VERIFY_INTEGERS};
+static const ups_arg n_odd2_size = {VERIFY_ODD2, 20, 17, NEAREST(0), 0, VERIFY_UNIFORM};
+static const ups_arg n_odd2_scale = {VERIFY_ODD2, 0, 0, NEAREST(1.5f), 1, VERIFY_UNIFORM};
+static const ups_arg n_odd2_down = {VERIFY_ODD2, 6, 5, NEAREST(0), 0, VERIFY_UNIFORM};
+static const ups_arg n_wide = {VERIFY_WIDE, 0, 0, NEAREST(2), 1, VERIFY_UNIFORM};
+static const ups_arg l_one = {VERIFY_ONE, 0, 0, LINEAR(2), 0, VERIFY_UNIFORM};
+static const ups_arg l_odd = {VERIFY_ODD, 0, 0, LINEAR(2), 1, VERIFY_UNIFORM};
+static const ups_arg l_odd2_size = {VERIFY_ODD2, 20, 17, LINEAR(0), 0, VERIFY_UNIFORM};
+static const ups_arg l_odd2_scale = {VERIFY_ODD2, 0, 0, LINEAR(1.5f), 1, VERIFY_UNIFORM};
+static const ups_arg l_odd2_down = {VERIFY_ODD2, 6, 5, LINEAR(0), 0, VERIFY_UNIFORM};
+static const ups_arg l_wide = {VERIFY_WIDE, 0, 0, LINEAR(2), 1, VERIFY_UNIFORM};
+static const ups_arg c_one = {VERIFY_ONE, 3, 2, CORNERS(0), 1, VERIFY_UNIFORM};
+static const ups_arg c_odd = {VERIFY_ODD, 0, 0, CORNERS(2), 0, VERIFY_UNIFORM};
+static const ups_arg c_odd2_size = {VERIFY_ODD2, 20, 17, CORNERS(0), 1, VERIFY_UNIFORM};
+static const ups_arg c_odd2_down = {VERIFY_ODD2, 6, 5, CORNERS(0), 0, VERIFY_UNIFORM};
+static const ups_arg c_wide = {VERIFY_WIDE, 0, 0, CORNERS(2), 0, VERIFY_UNIFORM};
 
 /* Nearest picks the same input on both backends (its coordinates are computed with the same
  * float operations): exact forward; its backward adds a few values in float on the device and

@@ -15,6 +15,12 @@ typedef enum verify_values {
     VERIFY_INTEGERS  /* integers in [-8, 8]: many ops are then exact in float32 */
 } verify_values;
 
+/* Shapes most families check at: one element, odd sizes, a realistic layer. */
+#define VERIFY_ONE {1, 1, 1, 1}
+#define VERIFY_ODD {1, 3, 7, 9}
+#define VERIFY_ODD2 {2, 5, 13, 11}
+#define VERIFY_WIDE {8, 32, 64, 64}
+
 typedef struct verify_case {
     const char *op;    /* "sum", "conv2d.backward_data" */
     const char *shape; /* what distinguishes this case */
