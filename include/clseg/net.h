@@ -75,6 +75,11 @@ CLSEG_API const char *clseg_net_meta(const clseg_net *net, const char *key);
 
 typedef enum clseg_net_mode { CLSEG_NET_INFER, CLSEG_NET_TRAIN } clseg_net_mode;
 
+typedef struct clseg_net_memory {
+    uint64_t params, grads, optimizer, activations, workspace, total; /* bytes, as planned */
+} clseg_net_memory;
+
+
 /* Binds the net to ctx and plans it for inputs of shape input (channels must match the input
  * node): infers every shape, and allocates what the mode needs. Training keeps the activations
  * that backward reads and shares gradient memory where lifetimes allow; inference shares
@@ -83,6 +88,12 @@ typedef enum clseg_net_mode { CLSEG_NET_INFER, CLSEG_NET_TRAIN } clseg_net_mode;
  * parameters and optimiser state. */
 CLSEG_API clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape input, clseg_net_mode mode,
                                       uint64_t seed);
+
+/* The same planning without allocating anything: fills *mem (may be NULL) with what
+ * clseg_net_plan would allocate on ctx (NULL: the reference backend's figures), and makes the
+ * layer list (clseg_net_layer) describe that shape. For summaries. */
+CLSEG_API clseg_status clseg_net_plan_estimate(clseg_net *net, const clseg_context *ctx, clseg_shape input,
+                                               clseg_net_mode mode, clseg_net_memory *mem);
 
 /* Re-initialises every parameter and buffer from seed (the same values on every device), and
  * clears the optimiser state and step count. */
@@ -148,10 +159,6 @@ typedef struct clseg_layer_info {
 
 CLSEG_API size_t clseg_net_layer_count(const clseg_net *net);
 CLSEG_API clseg_status clseg_net_layer(const clseg_net *net, size_t index, clseg_layer_info *info);
-
-typedef struct clseg_net_memory {
-    uint64_t params, grads, optimizer, activations, workspace, total; /* bytes, as planned */
-} clseg_net_memory;
 
 CLSEG_API clseg_net_memory clseg_net_memory_plan(const clseg_net *net);
 
