@@ -79,6 +79,7 @@ typedef struct net_plan {
     bool output_grad_internal; /* the output feeds other layers too: its gradient is a slot */
     const clseg_tensor *last_input; /* of the latest forward pass, which backward reads */
     net_node_plan *nodes;
+    size_t n_nodes;
     size_t n_act_slots, n_grad_slots;
     size_t *act_slot_floats, *grad_slot_floats;
     clseg_tensor **act_slots, **grad_slots;

@@ -469,6 +469,7 @@ static clseg_status plan_layout(clseg_net *net, const clseg_context *ctx, clseg_
     plan->input = input;
     plan->output = net->nodes[net->output].shape;
     plan->nodes = calloc(net->n_nodes, sizeof *plan->nodes);
+    plan->n_nodes = net->n_nodes;
     if (plan->nodes == NULL) {
         clseg_errbuf_set(err, err_size, "clseg_net_plan: out of host memory");
         return CLSEG_STATUS_OUT_OF_HOST_MEMORY;
@@ -505,8 +506,12 @@ static clseg_status plan_layout(clseg_net *net, const clseg_context *ctx, clseg_
 
 void clseg_net_plan_release(net_plan *plan)
 {
-    if (plan->nodes != NULL) {
-        /* the count of nodes is not kept here: views are destroyed through the slot lists below */
+    for (size_t i = 0; plan->nodes != NULL && i < plan->n_nodes; i++) {
+        net_node_plan *p = &plan->nodes[i];
+        clseg_tensor_destroy(p->out);
+        clseg_tensor_destroy(p->grad);
+        clseg_tensor_destroy(p->extra[0]);
+        clseg_tensor_destroy(p->extra[1]);
     }
     for (size_t i = 0; plan->act_slots != NULL && i < plan->n_act_slots; i++)
         clseg_tensor_destroy(plan->act_slots[i]);
@@ -521,20 +526,6 @@ void clseg_net_plan_release(net_plan *plan)
     free(plan->grad_slot_floats);
     free(plan->nodes);
     memset(plan, 0, sizeof *plan);
-}
-
-static void release_node_tensors(clseg_net *net)
-{
-    if (net->plan.nodes == NULL)
-        return;
-    for (size_t i = 0; i < net->n_nodes; i++) {
-        net_node_plan *p = &net->plan.nodes[i];
-        clseg_tensor_destroy(p->out);
-        clseg_tensor_destroy(p->grad);
-        clseg_tensor_destroy(p->extra[0]);
-        clseg_tensor_destroy(p->extra[1]);
-        p->out = p->grad = p->extra[0] = p->extra[1] = NULL;
-    }
 }
 
 static clseg_tensor *flat_tensor(clseg_context *ctx, size_t floats, clseg_status *st)
@@ -559,8 +550,17 @@ static clseg_status ensure_params(clseg_net *net, clseg_context *ctx, clseg_net_
         }
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_net_init_values(net, seed);
-        if (st != CLSEG_STATUS_SUCCESS)
+        if (st != CLSEG_STATUS_SUCCESS) { /* back to unplanned, so a later plan starts over */
+            for (size_t i = 0; i < net->n_params; i++) {
+                clseg_tensor_destroy(net->params[i].value);
+                net->params[i].value = NULL;
+            }
+            clseg_tensor_destroy(net->values);
+            clseg_tensor_destroy(net->buffers);
+            net->values = net->buffers = NULL;
+            net->ctx = NULL;
             return st;
+        }
     }
     if (mode == CLSEG_NET_TRAIN && net->grads == NULL && net->trainable_floats > 0) {
         net->grads = flat_tensor(ctx, net->trainable_floats, &st);
@@ -630,7 +630,6 @@ clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape inpu
     if (net->ctx != NULL && net->ctx != ctx)
         return clseg_fail(ctx, CLSEG_STATUS_CONTEXT_MISMATCH,
                           "clseg_net_plan: the net's parameters live on another context; build a new net for this one");
-    release_node_tensors(net);
     clseg_net_plan_release(&net->plan);
     char err[512] = "";
     net_plan plan = {0};
@@ -647,8 +646,7 @@ clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape inpu
     if (st != CLSEG_STATUS_SUCCESS) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", clseg_context_last_error(ctx));
-        release_node_tensors(net);
-        clseg_net_plan_release(&net->plan);
+            clseg_net_plan_release(&net->plan);
         return clseg_fail(ctx, st, "clseg_net_plan: allocating the plan failed: %s", msg);
     }
     net->plan.valid = true;
