@@ -70,9 +70,7 @@ clseg_status clseg_net_infer_shapes(clseg_net *net, clseg_shape input, char *err
                                  clseg_shape_str(x, s1, sizeof s1));
                 return CLSEG_STATUS_SHAPE_MISMATCH;
             }
-            n->flops = clseg_conv2d_flops(&n->conv, x, w);
-            if (n->param[NET_P_BIAS] >= 0)
-                n->flops += (double)clseg_shape_numel(y);
+            n->flops = clseg_conv2d_flops(&n->conv, x, w); /* the bias adds are not counted */
             break;
         }
         case NET_BATCHNORM:
@@ -215,10 +213,11 @@ static clseg_status assign_memory(const clseg_net *net, net_plan *plan, char *er
     bool *written = calloc(n, sizeof *written);
     bool *has_grad_slot = calloc(n, sizeof *has_grad_slot);
     bool *released = calloc(n, sizeof *released), *grad_released = calloc(n, sizeof *grad_released);
+    int *reader = calloc(n, sizeof *reader);
     slot_pool acts = {0}, grads = {0};
     clseg_status st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     if (!consumers || !last_consumer || !kept || !needs_grad || !written || !has_grad_slot || !released ||
-        !grad_released)
+        !grad_released || !reader)
         goto done;
     for (size_t i = 0; i < n; i++) {
         const net_node *nd = &net->nodes[i];
@@ -332,6 +331,9 @@ static clseg_status assign_memory(const clseg_net *net, net_plan *plan, char *er
         for (size_t i = 0; i < n; i++)
             if (needs_grad[i] && (int)i != ext)
                 plan->grad_unshared_bytes += clseg_shape_numel(net->nodes[i].shape) * sizeof(float);
+        for (size_t v = n; v-- > 0;) /* the lowest node reading each gradient memory */
+            if (plan->nodes[v].grad_root >= 0)
+                reader[plan->nodes[v].grad_root] = (int)v;
         if (ext < 0) { /* written first, by the copy of dL/doutput */
             int g = plan->nodes[net->output].grad_root;
             plan->nodes[g].grad_slot = slot_take(&grads, clseg_shape_numel(net->nodes[g].shape));
@@ -346,13 +348,7 @@ static clseg_status assign_memory(const clseg_net *net, net_plan *plan, char *er
                 int s = plan->nodes[g].grad_slot;
                 if (s < 0 || grad_released[g])
                     continue;
-                bool done_reading = true;
-                for (size_t v = 0; v <= j; v++)
-                    if (plan->nodes[v].grad_root == (int)g) {
-                        done_reading = false;
-                        break;
-                    }
-                if (done_reading) {
+                if (reader[g] > (int)j) {
                     grads.busy[s] = false;
                     grad_released[g] = true;
                 }
@@ -398,6 +394,7 @@ done:
     free(has_grad_slot);
     free(released);
     free(grad_released);
+    free(reader);
     return st;
 }
 
