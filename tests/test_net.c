@@ -578,6 +578,12 @@ START_TEST(test_build_and_plan_errors)
     ck_assert_int_eq(clseg_net_plan(net, other, in_shape, CLSEG_NET_INFER, 1), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(elsewhere);
     clseg_context_destroy(other);
+    /* a training plan: the target must have the output's shape */
+    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 1);
+    clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
+    ck_assert_int_eq(clseg_net_train_step(net, in, in, &ld, &opt, NULL), CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(clseg_context_last_error(ctx), "target") != NULL, "%s", clseg_context_last_error(ctx));
+    ck_assert_int_eq(clseg_net_step_count(net), 0);
     clseg_tensor_destroy(wrong);
     clseg_tensor_destroy(in);
     clseg_tensor_destroy(dout);
@@ -749,6 +755,50 @@ END_TEST
 START_TEST(test_overfits_tiny_batch_opencl) { check_overfit(NULL); }
 END_TEST
 
+/* An output that feeds other layers (here a branch that does not reach the output) gets
+ * dL/doutput as its gradient all the same, and the dead branch's parameters get zeros. */
+static float *first_conv_grad(bool dead_branch, size_t *count)
+{
+    clseg_context *ctx = test_context("ref");
+    clseg_net *net = NULL;
+    ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
+    clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1);
+    clseg_node y = clseg_net_sigmoid(net, clseg_net_conv2d(net, "a", clseg_net_input(net, 2), 2, &k3, 1));
+    if (dead_branch)
+        clseg_net_conv2d(net, "dead", y, 3, &k3, 1);
+    ck_assert_int_eq(clseg_net_set_output(net, y), CLSEG_STATUS_SUCCESS);
+    clseg_shape s = {2, 2, 5, 5};
+    plan_ok(net, ctx, s, CLSEG_NET_TRAIN, 3);
+    float *xv = random_values(clseg_shape_numel(s), 5, -1.0f, 1.0f);
+    float *dv = random_values(clseg_shape_numel(s), 6, -1.0f, 1.0f);
+    clseg_tensor *xt = test_tensor(ctx, s, xv), *dy = test_tensor(ctx, s, dv);
+    ck_assert_int_eq(clseg_fill(ctx, net->grads, NAN), CLSEG_STATUS_SUCCESS); /* must all be overwritten */
+    ck_assert_int_eq(clseg_net_forward(net, xt), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_backward(net, dy), CLSEG_STATUS_SUCCESS);
+    float *g = test_download(net->grads);
+    *count = net->trainable_floats;
+    free(xv);
+    free(dv);
+    clseg_tensor_destroy(xt);
+    clseg_tensor_destroy(dy);
+    clseg_net_destroy(net);
+    clseg_context_destroy(ctx);
+    return g;
+}
+
+START_TEST(test_output_feeding_a_dead_branch)
+{
+    size_t n0, n1;
+    float *plain = first_conv_grad(false, &n0), *branched = first_conv_grad(true, &n1);
+    ck_assert_uint_eq(n1, n0 + 3 * 2 * 9 + 3);
+    ck_assert_mem_eq(plain, branched, n0 * sizeof(float));
+    for (size_t i = n0; i < n1; i++)
+        ck_assert_float_eq(branched[i], 0.0f);
+    free(plain);
+    free(branched);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -763,6 +813,7 @@ int main(void)
     tcase_add_test(host, test_batchnorm_train_and_infer);
     tcase_add_test(host, test_build_and_plan_errors);
     tcase_add_test(host, test_introspection);
+    tcase_add_test(host, test_output_feeding_a_dead_branch);
     tcase_add_test(host, test_initialisation);
     tcase_add_test(host, test_overfits_tiny_batch_ref);
     suite_add_tcase(s, host);
