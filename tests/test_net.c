@@ -16,7 +16,7 @@
  *   pre-pool features (a U-Net skip: two consumers), 1x1 conv, plus a transposed conv of the
  *   pooled branch, plus a bilinear x2 upsampling of the pooling, plus a squeeze branch (global
  *   average pooling, sigmoid, nearest upsampling to the feature map's size), 3x3 conv head. */
-static clseg_net *every_layer_net(float dropout_p)
+static clseg_net *build_every_layer(float dropout_p, bool with_bn)
 {
     clseg_net *net = NULL;
     ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
@@ -27,7 +27,7 @@ static clseg_net *every_layer_net(float dropout_p)
     clseg_upsample_desc bil = {CLSEG_UPSAMPLE_BILINEAR, 0, 2.0f, 2.0f}, near = {CLSEG_UPSAMPLE_NEAREST, 0, 0.0f, 0.0f};
     clseg_node x = clseg_net_input(net, 2);
     clseg_node c1 = clseg_net_conv2d(net, "enc.conv", x, 4, &k3, 1);
-    clseg_node r1 = clseg_net_relu(net, clseg_net_batchnorm2d(net, "enc.bn", c1, &bn));
+    clseg_node r1 = clseg_net_relu(net, with_bn ? clseg_net_batchnorm2d(net, "enc.bn", c1, &bn) : c1);
     clseg_node p1 = clseg_net_maxpool2d(net, r1, &pool);
     clseg_node r2 = clseg_net_relu(net, clseg_net_conv2d(net, "mid.conv", p1, 4, &k3, 0));
     clseg_node d2 = clseg_net_dropout(net, r2, dropout_p);
@@ -43,6 +43,8 @@ static clseg_net *every_layer_net(float dropout_p)
     ck_assert_msg(clseg_net_build_status(net, &msg) == CLSEG_STATUS_SUCCESS, "build: %s", msg);
     return net;
 }
+
+static clseg_net *every_layer_net(float dropout_p) { return build_every_layer(dropout_p, true); }
 
 static const clseg_shape in_shape = {2, 2, 8, 8}, out_shape = {2, 1, 8, 8};
 
@@ -799,6 +801,35 @@ START_TEST(test_output_feeding_a_dead_branch)
 }
 END_TEST
 
+/* Inference shares activation memory and runs layers in place; training keeps what backward
+ * reads. Without batch norm and with dropout off both compute the same function: the same bits. */
+static void check_infer_matches_train(const char *selector)
+{
+    clseg_context *ctx = test_context(selector);
+    clseg_net *net = build_every_layer(0.0f, false);
+    float *xv = random_values(clseg_shape_numel(in_shape), 3, -1.0f, 1.0f);
+    clseg_tensor *x = test_tensor(ctx, in_shape, xv);
+    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 5);
+    ck_assert_int_eq(clseg_net_forward(net, x), CLSEG_STATUS_SUCCESS);
+    float *train = test_download(clseg_net_output(net));
+    plan_ok(net, ctx, in_shape, CLSEG_NET_INFER, 5);
+    ck_assert_int_eq(clseg_net_forward(net, x), CLSEG_STATUS_SUCCESS);
+    float *infer = test_download(clseg_net_output(net));
+    ck_assert_mem_eq(train, infer, clseg_shape_numel(out_shape) * sizeof(float));
+    free(train);
+    free(infer);
+    free(xv);
+    clseg_tensor_destroy(x);
+    clseg_net_destroy(net);
+    clseg_context_destroy(ctx);
+}
+
+START_TEST(test_infer_matches_train_ref) { check_infer_matches_train("ref"); }
+END_TEST
+
+START_TEST(test_infer_matches_train_opencl) { check_infer_matches_train(NULL); }
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -813,6 +844,7 @@ int main(void)
     tcase_add_test(host, test_batchnorm_train_and_infer);
     tcase_add_test(host, test_build_and_plan_errors);
     tcase_add_test(host, test_introspection);
+    tcase_add_test(host, test_infer_matches_train_ref);
     tcase_add_test(host, test_output_feeding_a_dead_branch);
     tcase_add_test(host, test_initialisation);
     tcase_add_test(host, test_overfits_tiny_batch_ref);
@@ -825,6 +857,7 @@ int main(void)
     tcase_add_test(dev, test_train_step_allocates_nothing_opencl);
     tcase_add_test(dev, test_determinism_opencl);
     tcase_add_test(dev, test_overfits_tiny_batch_opencl);
+    tcase_add_test(dev, test_infer_matches_train_opencl);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }

@@ -87,7 +87,7 @@ typedef struct net_plan {
     clseg_tensor *workspace;
     clseg_tensor *loss_value, *doutput; /* TRAIN */
     uint64_t grad_unshared_bytes;       /* every activation gradient in its own tensor */
-    uint64_t act_unshared_bytes;        /* every activation in its own tensor */
+    uint64_t act_unshared_bytes;        /* every layer's output in its own tensor */
     clseg_net_memory mem;
 } net_plan;
 

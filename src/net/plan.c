@@ -3,9 +3,9 @@
  *
  * Activations: a node's output lives from its forward step to its last consumer; in training
  * it stays to the end when a backward pass reads it (the input of a conv or batch norm, the
- * output of a ReLU or sigmoid) or it is the net's output. ReLU runs in place on an input that
- * has no other consumer and whose own backward does not read it; inference dropout is the
- * identity and uses its input's memory.
+ * output of a ReLU or sigmoid) or it is the net's output. Element-wise layers run in place on
+ * an input that has no other consumer and whose own backward does not read it; inference
+ * dropout is the identity and uses its input's memory.
  *
  * Gradients: node i's output gradient lives, in backward order, from the backward step of its
  * last consumer (its first writer, beta 0) to node i's own backward step (its reader). Later
@@ -250,21 +250,29 @@ static clseg_status assign_memory(const clseg_net *net, net_plan *plan, char *er
             for (int k = 0; k < net->nodes[j].nin; k++)
                 plan->nodes[net->nodes[j].in[k]].live = true;
 
-    /* Activation roots: in-place ReLU, inference dropout as the identity. */
+    /* Activation roots. Inference dropout is the identity: its input's memory. ReLU, sigmoid,
+     * training dropout, add and inference batch norm write over an input that nothing else
+     * reads: not the net's input or output, not memory shared already, and in training not the
+     * output of a layer whose backward reads it (ReLU, sigmoid). Training batch norm's backward
+     * reads its input, so it never runs in place there. */
     for (size_t i = 0; i < n; i++) {
         const net_node *nd = &net->nodes[i];
-        if (nd->kind != NET_RELU && !(nd->kind == NET_DROPOUT && !train))
-            continue;
-        int x = nd->in[0];
-        const net_node *xn = &net->nodes[x];
-        if (nd->kind == NET_DROPOUT) {
-            plan->nodes[i].root = plan->nodes[x].root;
+        if (nd->kind == NET_DROPOUT && !train) {
+            plan->nodes[i].root = plan->nodes[nd->in[0]].root;
             continue;
         }
-        bool ok = consumers[x] == 1 && xn->kind != NET_INPUT && x != net->output && plan->nodes[x].root == x &&
-                  !(train && reads_own_output(xn->kind));
-        if (ok)
-            plan->nodes[i].root = x;
+        bool candidate = nd->kind == NET_RELU || nd->kind == NET_SIGMOID || nd->kind == NET_DROPOUT ||
+                         nd->kind == NET_ADD || (nd->kind == NET_BATCHNORM && !train);
+        for (int k = 0; candidate && k < nd->nin; k++) {
+            int x = nd->in[k];
+            const net_node *xn = &net->nodes[x];
+            bool ok = consumers[x] == 1 && xn->kind != NET_INPUT && x != net->output && plan->nodes[x].root == x &&
+                      !(train && reads_own_output(xn->kind));
+            if (ok) {
+                plan->nodes[i].root = x;
+                break;
+            }
+        }
     }
     /* A root's memory is needed until the last use of any node living in it. */
     for (size_t i = 0; i < n; i++)
@@ -277,7 +285,7 @@ static clseg_status assign_memory(const clseg_net *net, net_plan *plan, char *er
     }
     plan->act_unshared_bytes = 0;
     for (size_t i = 0; i < n; i++) {
-        if (net->nodes[i].kind != NET_INPUT && plan->nodes[i].root == (int)i)
+        if (net->nodes[i].kind != NET_INPUT && !(net->nodes[i].kind == NET_DROPOUT && !train))
             plan->act_unshared_bytes += clseg_shape_numel(net->nodes[i].shape) * sizeof(float);
     }
     for (size_t i = 0; i < n; i++) {
