@@ -109,6 +109,10 @@ START_TEST(test_whole_net_gradients_match_finite_differences)
     clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
     clseg_tensor *dout = test_tensor(ctx, out_shape, NULL);
     loss_of(net, ctx, x, t, dout);
+    /* every gradient must be written before it is read: first writers overwrite (beta 0) */
+    for (size_t i = 0; i < net->plan.n_grad_slots; i++)
+        ck_assert_int_eq(clseg_fill(ctx, net->plan.grad_slots[i], NAN), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_fill(ctx, net->grads, NAN), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_net_backward(net, dout), CLSEG_STATUS_SUCCESS);
     size_t np = net->trainable_floats;
     float *grad = test_download(net->grads), *vals = test_download(net->values);
@@ -179,6 +183,8 @@ static step_result one_step(clseg_context *ctx, const clseg_optimizer *opt)
     clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
     clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE_DICE);
     step_result r = {0};
+    for (size_t i = 0; i < net->plan.n_grad_slots; i++) /* nothing may read a gradient before its first write */
+        ck_assert_int_eq(clseg_fill(ctx, net->plan.grad_slots[i], NAN), CLSEG_STATUS_SUCCESS);
     clseg_status st = clseg_net_train_step(net, x, t, &ld, opt, &r.loss);
     ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "train step: %s", clseg_context_last_error(ctx));
     ck_assert_int_eq(clseg_net_step_count(net), 1);
