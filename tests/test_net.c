@@ -82,7 +82,8 @@ static double loss_of(clseg_net *net, clseg_context *ctx, const clseg_tensor *x,
     clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
     clseg_tensor *loss = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
     clseg_tensor *ws = test_tensor(
-        ctx, (clseg_shape){1, 1, 1, (int64_t)(clseg_loss_workspace_bytes(ctx, out_shape) / sizeof(float) + 1)}, NULL);
+        ctx, (clseg_shape){1, 1, 1, (int64_t)(clseg_loss_workspace_bytes(ctx, clseg_tensor_shape(t)) / sizeof(float) + 1)},
+        NULL);
     ck_assert_msg(clseg_net_forward(net, x) == CLSEG_STATUS_SUCCESS, "%s", clseg_context_last_error(ctx));
     ck_assert_int_eq(clseg_loss(ctx, &ld, clseg_net_output(net), t, loss, dout, ws), CLSEG_STATUS_SUCCESS);
     float v = 0.0f;
@@ -99,15 +100,15 @@ static double loss_of(clseg_net *net, clseg_context *ctx, const clseg_tensor *x,
  * ~5e-5 absolute in a difference quotient over 2e-3. Hence |analytic - numeric| <=
  * 2e-2 |numeric| + 1e-4. The dropout mask is fixed: it depends on the seed and the step count,
  * and no step is taken. */
-START_TEST(test_whole_net_gradients_match_finite_differences)
+static void gradcheck_net(clseg_net *net, clseg_shape xs, int min_checked)
 {
     clseg_context *ctx = test_context("ref");
-    clseg_net *net = every_layer_net(0.25f);
-    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 7);
-    float *xv = random_values(clseg_shape_numel(in_shape), 1, -1.0f, 1.0f);
-    float *tv = mask_values(clseg_shape_numel(out_shape), 2);
-    clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
-    clseg_tensor *dout = test_tensor(ctx, out_shape, NULL);
+    plan_ok(net, ctx, xs, CLSEG_NET_TRAIN, 7);
+    clseg_shape ys = clseg_net_output_shape(net);
+    float *xv = random_values(clseg_shape_numel(xs), 1, -1.0f, 1.0f);
+    float *tv = mask_values(clseg_shape_numel(ys), 2);
+    clseg_tensor *x = test_tensor(ctx, xs, xv), *t = test_tensor(ctx, ys, tv);
+    clseg_tensor *dout = test_tensor(ctx, ys, NULL);
     loss_of(net, ctx, x, t, dout);
     /* every gradient must be written before it is read: first writers overwrite (beta 0) */
     for (size_t i = 0; i < net->plan.n_grad_slots; i++)
@@ -139,7 +140,7 @@ START_TEST(test_whole_net_gradients_match_finite_differences)
             checked++;
         }
     }
-    ck_assert_int_ge(checked, 20);
+    ck_assert_int_ge(checked, min_checked);
     free(grad);
     free(vals);
     free(xv);
@@ -149,6 +150,26 @@ START_TEST(test_whole_net_gradients_match_finite_differences)
     clseg_tensor_destroy(dout);
     clseg_net_destroy(net);
     clseg_context_destroy(ctx);
+}
+
+START_TEST(test_whole_net_gradients_match_finite_differences) { gradcheck_net(every_layer_net(0.25f), in_shape, 20); }
+END_TEST
+
+/* A layer that reads one tensor twice (concat(r, r), add(c, c)) and a batch norm on the net's
+ * input (whose gradient the plan then keeps): the same check. */
+START_TEST(test_gradients_of_repeated_inputs)
+{
+    clseg_net *net = NULL;
+    ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
+    clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1), k1 = clseg_conv2d_make(1, 1, 0);
+    clseg_batchnorm_desc bn = {0.1f, 1e-5f};
+    clseg_node x = clseg_net_input(net, 2);
+    clseg_node b = clseg_net_batchnorm2d(net, "in.bn", x, &bn);
+    clseg_node r = clseg_net_sigmoid(net, clseg_net_conv2d(net, "a", clseg_net_concat(net, b, x), 3, &k3, 1));
+    clseg_node c = clseg_net_conv2d(net, "b", clseg_net_concat(net, r, r), 2, &k1, 0);
+    clseg_node y = clseg_net_conv2d(net, "head", clseg_net_relu(net, clseg_net_add(net, c, c)), 1, &k3, 1);
+    ck_assert_int_eq(clseg_net_set_output(net, y), CLSEG_STATUS_SUCCESS);
+    gradcheck_net(net, (clseg_shape){2, 2, 5, 4}, 10);
 }
 END_TEST
 
@@ -842,6 +863,7 @@ int main(void)
     TCase *host = tcase_create("reference");
     tcase_set_timeout(host, 120);
     tcase_add_test(host, test_whole_net_gradients_match_finite_differences);
+    tcase_add_test(host, test_gradients_of_repeated_inputs);
     tcase_add_test(host, test_train_step_allocates_nothing_ref);
     tcase_add_test(host, test_determinism_ref);
     tcase_add_test(host, test_memory_is_shared_and_accounted);
