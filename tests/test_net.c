@@ -155,8 +155,8 @@ static void gradcheck_net(clseg_net *net, clseg_shape xs, int min_checked)
 START_TEST(test_whole_net_gradients_match_finite_differences) { gradcheck_net(every_layer_net(0.25f), in_shape, 20); }
 END_TEST
 
-/* A layer that reads one tensor twice (concat(r, r), add(c, c)) and a batch norm on the net's
- * input (whose gradient the plan then keeps): the same check. */
+/* A layer that reads one tensor twice (concat(r, r), add(h, h)), a residual block, and a batch
+ * norm and a concat on the net's input (whose gradient the plan then keeps): the same check. */
 START_TEST(test_gradients_of_repeated_inputs)
 {
     clseg_net *net = NULL;
@@ -167,7 +167,9 @@ START_TEST(test_gradients_of_repeated_inputs)
     clseg_node b = clseg_net_batchnorm2d(net, "in.bn", x, &bn);
     clseg_node r = clseg_net_sigmoid(net, clseg_net_conv2d(net, "a", clseg_net_concat(net, b, x), 3, &k3, 1));
     clseg_node c = clseg_net_conv2d(net, "b", clseg_net_concat(net, r, r), 2, &k1, 0);
-    clseg_node y = clseg_net_conv2d(net, "head", clseg_net_relu(net, clseg_net_add(net, c, c)), 1, &k3, 1);
+    /* a residual block: the add runs in place over the conv's output, the ReLU over the add's */
+    clseg_node h = clseg_net_relu(net, clseg_net_add(net, clseg_net_conv2d(net, "res", c, 2, &k3, 0), c));
+    clseg_node y = clseg_net_conv2d(net, "head", clseg_net_relu(net, clseg_net_add(net, h, h)), 1, &k3, 1);
     ck_assert_int_eq(clseg_net_set_output(net, y), CLSEG_STATUS_SUCCESS);
     gradcheck_net(net, (clseg_shape){2, 2, 5, 4}, 10);
 }

@@ -90,10 +90,12 @@ clseg_status clseg_net_assign_memory(const clseg_net *net, net_plan *plan, char 
     bool *has_grad_slot = calloc(n, sizeof *has_grad_slot);
     bool *released = calloc(n, sizeof *released), *grad_released = calloc(n, sizeof *grad_released);
     int *reader = calloc(n, sizeof *reader);
+    bool *exclusive = calloc(n, sizeof *exclusive); /* only this node reads its memory from now on */
     slot_pool acts = {0}, grads = {0};
     clseg_status st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     if (!consumers || !last_consumer || !kept || !needs_grad || !written || !has_grad_slot || !released ||
-        !grad_released || !reader)
+        !grad_released || !reader ||
+        !exclusive)
         goto done;
     for (size_t i = 0; i < n; i++) {
         const net_node *nd = &net->nodes[i];
@@ -128,13 +130,16 @@ clseg_status clseg_net_assign_memory(const clseg_net *net, net_plan *plan, char 
 
     /* Activation roots. Inference dropout is the identity: its input's memory. ReLU, sigmoid,
      * training dropout, add and inference batch norm write over an input that nothing else
-     * reads: not the net's input or output, not memory shared already, and in training not the
-     * output of a layer whose backward reads it (ReLU, sigmoid). Training batch norm's backward
-     * reads its input, so it never runs in place there. */
+     * reads: not the net's input or output, not memory that an identity shares, and in
+     * training not the output of a layer whose backward reads it (ReLU, sigmoid). Chains work
+     * (an add, then a ReLU over it, in the add's input's memory): each link's input had no
+     * other reader. Training batch norm's backward reads its input: never in place there. */
     for (size_t i = 0; i < n; i++) {
         const net_node *nd = &net->nodes[i];
+        exclusive[i] = true;
         if (nd->kind == NET_DROPOUT && !train) {
             plan->nodes[i].root = plan->nodes[nd->in[0]].root;
+            exclusive[i] = false;
             continue;
         }
         bool candidate = nd->kind == NET_RELU || nd->kind == NET_SIGMOID || nd->kind == NET_DROPOUT ||
@@ -142,10 +147,10 @@ clseg_status clseg_net_assign_memory(const clseg_net *net, net_plan *plan, char 
         for (int k = 0; candidate && k < nd->nin; k++) {
             int x = nd->in[k];
             const net_node *xn = &net->nodes[x];
-            bool ok = consumers[x] == 1 && xn->kind != NET_INPUT && x != net->output && plan->nodes[x].root == x &&
+            bool ok = consumers[x] == 1 && xn->kind != NET_INPUT && x != net->output && exclusive[x] &&
                       !(train && reads_own_output(xn->kind));
             if (ok) {
-                plan->nodes[i].root = x;
+                plan->nodes[i].root = plan->nodes[x].root;
                 break;
             }
         }
@@ -279,6 +284,7 @@ done:
     free(released);
     free(grad_released);
     free(reader);
+    free(exclusive);
     return st;
 }
 
