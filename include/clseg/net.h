@@ -159,7 +159,7 @@ typedef struct clseg_param_info {
     int dims;            /* PyTorch's number of dimensions: 4 for conv weights, 1 for vectors */
     int trainable;       /* 0 for batch-norm running statistics */
     clseg_tensor *value; /* NULL before the first plan */
-    clseg_tensor *grad;  /* NULL unless trainable and planned for training */
+    clseg_tensor *grad;  /* NULL unless trainable and planned for training (once: kept after) */
 } clseg_param_info;
 
 CLSEG_API size_t clseg_net_param_count(const clseg_net *net);
