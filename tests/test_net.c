@@ -606,7 +606,6 @@ START_TEST(test_build_and_plan_errors)
     clseg_context *other = test_context("ref");
     clseg_tensor *elsewhere = test_tensor(other, in_shape, NULL);
     ck_assert_int_eq(clseg_net_forward(net, elsewhere), CLSEG_STATUS_CONTEXT_MISMATCH);
-    ck_assert_int_eq(clseg_net_plan(net, other, in_shape, CLSEG_NET_INFER, 1), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(elsewhere);
     clseg_context_destroy(other);
     /* a training plan: the target must have the output's shape */
@@ -859,6 +858,66 @@ END_TEST
 START_TEST(test_infer_matches_train_opencl) { check_infer_matches_train(NULL); }
 END_TEST
 
+/* A plan on another context moves the parameters, statistics and optimiser moments there: a
+ * step after the move gives the bits of the same step on a twin net that stayed. */
+static void check_move(const char *to)
+{
+    clseg_context *a = test_context("ref"), *b = test_context(to);
+    clseg_net *net = every_layer_net(0.25f), *twin = every_layer_net(0.25f);
+    plan_ok(net, a, in_shape, CLSEG_NET_TRAIN, 4);
+    plan_ok(twin, a, in_shape, CLSEG_NET_TRAIN, 4);
+    float *xv = random_values(clseg_shape_numel(in_shape), 3, -1.0f, 1.0f);
+    float *tv = mask_values(clseg_shape_numel(out_shape), 4);
+    clseg_tensor *xa = test_tensor(a, in_shape, xv), *ta = test_tensor(a, out_shape, tv);
+    clseg_tensor *xb = test_tensor(b, in_shape, xv), *tb = test_tensor(b, out_shape, tv);
+    clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
+    clseg_optimizer opt = clseg_optimizer_make(CLSEG_OPTIMIZER_ADAM, 1e-2f);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(clseg_net_train_step(net, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(clseg_net_train_step(twin, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    }
+    plan_ok(net, b, in_shape, CLSEG_NET_TRAIN, 99);
+    ck_assert_ptr_eq(clseg_tensor_context(net->values), b);
+    clseg_param_info p;
+    ck_assert_int_eq(clseg_net_param(net, 0, &p), CLSEG_STATUS_SUCCESS);
+    ck_assert_ptr_eq(clseg_tensor_context(p.value), b);
+    ck_assert_ptr_eq(clseg_tensor_context(p.grad), b);
+    clseg_tensor *m1 = NULL, *m2 = NULL, *t1 = NULL, *t2 = NULL;
+    ck_assert_int_eq(clseg_net_optimizer_state(net, &m1, &m2), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_optimizer_state(twin, &t1, &t2), CLSEG_STATUS_SUCCESS);
+    const clseg_tensor *pairs[][2] = {{net->values, twin->values}, {net->buffers, twin->buffers}, {m1, t1}, {m2, t2}};
+    for (size_t k = 0; k < 4; k++) {
+        float *u = test_download(pairs[k][0]), *v = test_download(pairs[k][1]);
+        ck_assert_mem_eq(u, v, clseg_tensor_numel(pairs[k][1]) * sizeof(float));
+        free(u);
+        free(v);
+    }
+    ck_assert_int_eq(clseg_net_step_count(net), 2);
+    ck_assert_int_eq(clseg_net_train_step(net, xb, tb, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_train_step(twin, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    if (to != NULL && strcmp(to, "ref") == 0) { /* same arithmetic: same bits */
+        float *u = test_download(net->values), *v = test_download(twin->values);
+        ck_assert_mem_eq(u, v, net->trainable_floats * sizeof(float));
+        free(u);
+        free(v);
+    }
+    free(xv);
+    free(tv);
+    clseg_tensor *all[] = {xa, ta, xb, tb};
+    for (size_t i = 0; i < 4; i++)
+        clseg_tensor_destroy(all[i]);
+    clseg_net_destroy(net);
+    clseg_net_destroy(twin);
+    clseg_context_destroy(a);
+    clseg_context_destroy(b);
+}
+
+START_TEST(test_plan_moves_to_another_context_ref) { check_move("ref"); }
+END_TEST
+
+START_TEST(test_plan_moves_to_another_context_opencl) { check_move(NULL); }
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -874,6 +933,7 @@ int main(void)
     tcase_add_test(host, test_batchnorm_train_and_infer);
     tcase_add_test(host, test_build_and_plan_errors);
     tcase_add_test(host, test_introspection);
+    tcase_add_test(host, test_plan_moves_to_another_context_ref);
     tcase_add_test(host, test_infer_matches_train_ref);
     tcase_add_test(host, test_output_feeding_a_dead_branch);
     tcase_add_test(host, test_initialisation);
@@ -888,6 +948,7 @@ int main(void)
     tcase_add_test(dev, test_determinism_opencl);
     tcase_add_test(dev, test_overfits_tiny_batch_opencl);
     tcase_add_test(dev, test_infer_matches_train_opencl);
+    tcase_add_test(dev, test_plan_moves_to_another_context_opencl);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }

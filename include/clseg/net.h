@@ -95,7 +95,8 @@ typedef struct clseg_net_memory {
  * that backward reads and shares gradient memory where lifetimes allow; inference shares
  * activation memory. The first plan allocates the parameters and initialises them from seed
  * (clseg_net_init); later plans, for another shape or mode on the same context, keep
- * parameters and optimiser state (another context: CONTEXT_MISMATCH). Every device allocation
+ * parameters and optimiser state; a plan on another context first moves them there (blocking
+ * copies through the host; the old context must still exist). Every device allocation
  * happens here; forward, backward and the steps allocate nothing. */
 CLSEG_API clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape input, clseg_net_mode mode,
                                       uint64_t seed);

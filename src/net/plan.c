@@ -152,6 +152,58 @@ static clseg_tensor *flat_tensor(clseg_context *ctx, size_t floats, clseg_status
     return t;
 }
 
+/* Views of every parameter (and, with gradients allocated, of every gradient) into the flat
+ * tensors, replacing any earlier ones. */
+static clseg_status make_views(clseg_net *net)
+{
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (size_t i = 0; i < net->n_params; i++) {
+        net_param *p = &net->params[i];
+        clseg_tensor_destroy(p->value);
+        clseg_tensor_destroy(p->grad);
+        p->value = p->grad = NULL;
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_tensor_view(p->trainable ? net->values : net->buffers, p->offset, p->shape, &p->value);
+        if (st == CLSEG_STATUS_SUCCESS && p->trainable && net->grads != NULL)
+            st = clseg_tensor_view(net->grads, p->offset, p->shape, &p->grad);
+    }
+    return st;
+}
+
+/* Moves the parameters, buffers, gradients and optimiser moments to ctx, through the host
+ * (blocking copies); on failure everything stays where it was. */
+static clseg_status move_params(clseg_net *net, clseg_context *ctx)
+{
+    clseg_tensor **flat[5] = {&net->values, &net->buffers, &net->grads, &net->moment1, &net->moment2};
+    clseg_tensor *moved[5] = {NULL, NULL, NULL, NULL, NULL};
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (int k = 0; k < 5 && st == CLSEG_STATUS_SUCCESS; k++) {
+        if (*flat[k] == NULL)
+            continue;
+        size_t n = clseg_tensor_numel(*flat[k]);
+        float *host = malloc(n * sizeof *host);
+        if (host == NULL)
+            st = clseg_fail(ctx, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "clseg_net_plan: out of host memory");
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_tensor_download(*flat[k], host, n);
+        moved[k] = flat_tensor(ctx, n, &st);
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_tensor_upload(moved[k], host, n);
+        free(host);
+    }
+    if (st != CLSEG_STATUS_SUCCESS) {
+        for (int k = 0; k < 5; k++)
+            clseg_tensor_destroy(moved[k]);
+        return st;
+    }
+    for (int k = 0; k < 5; k++) {
+        clseg_tensor_destroy(*flat[k]);
+        *flat[k] = moved[k];
+    }
+    net->ctx = ctx;
+    return make_views(net);
+}
+
 /* Parameters (first plan) and, for training, gradients and moments: allocated once, kept. */
 static clseg_status ensure_params(clseg_net *net, clseg_context *ctx, clseg_net_mode mode, uint64_t seed)
 {
@@ -160,10 +212,8 @@ static clseg_status ensure_params(clseg_net *net, clseg_context *ctx, clseg_net_
         net->ctx = ctx;
         net->values = flat_tensor(ctx, net->trainable_floats, &st);
         net->buffers = flat_tensor(ctx, net->buffer_floats, &st);
-        for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < net->n_params; i++) {
-            net_param *p = &net->params[i];
-            st = clseg_tensor_view(p->trainable ? net->values : net->buffers, p->offset, p->shape, &p->value);
-        }
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = make_views(net);
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_net_init_values(net, seed);
         if (st != CLSEG_STATUS_SUCCESS) { /* back to unplanned, so a later plan starts over */
@@ -182,11 +232,8 @@ static clseg_status ensure_params(clseg_net *net, clseg_context *ctx, clseg_net_
         net->grads = flat_tensor(ctx, net->trainable_floats, &st);
         net->moment1 = flat_tensor(ctx, net->trainable_floats, &st);
         net->moment2 = flat_tensor(ctx, net->trainable_floats, &st);
-        for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < net->n_params; i++) {
-            net_param *p = &net->params[i];
-            if (p->trainable)
-                st = clseg_tensor_view(net->grads, p->offset, p->shape, &p->grad);
-        }
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = make_views(net);
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_fill(ctx, net->grads, 0.0f);
         if (st == CLSEG_STATUS_SUCCESS)
@@ -243,10 +290,15 @@ clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape inpu
 {
     if (net == NULL || ctx == NULL)
         return clseg_fail(ctx, CLSEG_STATUS_INVALID_ARGUMENT, "clseg_net_plan: NULL %s", net == NULL ? "net" : "ctx");
-    if (net->ctx != NULL && net->ctx != ctx)
-        return clseg_fail(ctx, CLSEG_STATUS_CONTEXT_MISMATCH,
-                          "clseg_net_plan: the net's parameters live on another context; build a new net for this one");
     clseg_net_plan_release(&net->plan);
+    if (net->ctx != NULL && net->ctx != ctx) {
+        clseg_status mst = move_params(net, ctx);
+        if (mst != CLSEG_STATUS_SUCCESS) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", clseg_context_last_error(ctx));
+            return clseg_fail(ctx, mst, "clseg_net_plan: moving the parameters to this context failed: %s", msg);
+        }
+    }
     char err[512] = "";
     net_plan plan = {0};
     clseg_status st = plan_layout(net, ctx, input, mode, &plan, err, sizeof err);
