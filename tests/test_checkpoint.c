@@ -17,8 +17,8 @@
 
 static const clseg_shape in_shape = {2, 3, 8, 8}, out_shape = {2, 1, 8, 8};
 
-/* conv(bias)-BN-ReLU, max pooling, conv(no bias)-BN-ReLU, transposed conv(bias), 1x1 head,
- * with width channels; prefix renames the first layer (for wrong-name files). */
+/* conv(bias)-BN-ReLU, max pooling, conv(no bias)-BN-ReLU (width channels), transposed conv
+ * (bias) to 2 channels, 1x1 head; first names the first layer (for wrong-name files). */
 static clseg_net *tiny_net(int64_t width, const char *first)
 {
     clseg_net *net = NULL;
@@ -32,7 +32,7 @@ static clseg_net *tiny_net(int64_t width, const char *first)
     x = clseg_net_maxpool2d(net, x, &pool);
     x = clseg_net_relu(net, clseg_net_batchnorm2d(net, "mid.bn", clseg_net_conv2d(net, "mid.conv", x, width, &k3, 0),
                                                   &bn));
-    x = clseg_net_conv2d(net, "dec.up", x, width, &up, 1);
+    x = clseg_net_conv2d(net, "dec.up", x, 2, &up, 1);
     x = clseg_net_conv2d(net, "head", x, out_shape.c, &k1, 1);
     ck_assert_int_eq(clseg_net_set_output(net, x), CLSEG_STATUS_SUCCESS);
     const char *msg = NULL;
@@ -244,8 +244,8 @@ START_TEST(test_file_is_a_pytorch_state_dict)
     } want[] = {
         {"enc.conv.weight", 4, {4, 3, 3, 3}}, {"enc.conv.bias", 1, {4}},    {"enc.bn.weight", 1, {4}},
         {"enc.bn.bias", 1, {4}},              {"enc.bn.running_mean", 1, {4}}, {"enc.bn.running_var", 1, {4}},
-        {"mid.conv.weight", 4, {4, 4, 3, 3}}, {"dec.up.weight", 4, {4, 4, 2, 2}}, /* transposed: in, out, kh, kw */
-        {"dec.up.bias", 1, {4}},              {"head.weight", 4, {1, 4, 1, 1}}, {"head.bias", 1, {1}},
+        {"mid.conv.weight", 4, {4, 4, 3, 3}}, {"dec.up.weight", 4, {4, 2, 2, 2}}, /* transposed: in, out, kh, kw */
+        {"dec.up.bias", 1, {2}},              {"head.weight", 4, {1, 2, 1, 1}}, {"head.bias", 1, {1}},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         const clseg_st_tensor *t = clseg_safetensors_find(f, want[i].name);
