@@ -17,6 +17,7 @@
 #include "clseg/tensor.h"
 #include "clseg/upsample.h"
 #include "clseg/verify.h"
+#include "clseg/model.h"
 
 #define CLSEG_VERSION_STRING "0.1.0"
 
