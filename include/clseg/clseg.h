@@ -10,6 +10,7 @@
 #include "clseg/ops.h"
 #include "clseg/export.h"
 #include "clseg/loss.h"
+#include "clseg/net.h"
 #include "clseg/norm.h"
 #include "clseg/optim.h"
 #include "clseg/pool.h"
