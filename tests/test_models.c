@@ -64,9 +64,9 @@ START_TEST(test_unet_is_brain_segmentation_pytorch)
     char expected[200][48];
     size_t n = 0;
     static const char *const bn[] = {"weight", "bias", "running_mean", "running_var"};
-    const char *blocks[9][2] = {{"encoder1", "enc1"}, {"encoder2", "enc2"}, {"encoder3", "enc3"},
+    const char *blocks[9][2] = {{"encoder1", "enc1"}, {"encoder2", "enc2"},         {"encoder3", "enc3"},
                                 {"encoder4", "enc4"}, {"bottleneck", "bottleneck"}, {"decoder4", "dec4"},
-                                {"decoder3", "dec3"}, {"decoder2", "dec2"}, {"decoder1", "dec1"}};
+                                {"decoder3", "dec3"}, {"decoder2", "dec2"},         {"decoder1", "dec1"}};
     for (int b = 0; b < 9; b++) {
         if (b >= 5) { /* upconvN comes before decoderN */
             snprintf(expected[n++], sizeof expected[0], "upconv%d.weight", 9 - b);
@@ -175,8 +175,8 @@ START_TEST(test_output_shapes)
         int64_t base, h[2], w[2];
         int output_stride, depth;
     } cases[] = {
-        {"convdeconv", 4, {32, 48}, {32, 40}, 16, 18}, {"unet", 4, {16, 48}, {16, 32}, 16, 18},
-        {"linknet", 4, {32, 64}, {32, 96}, 16, 18},    {"deeplabv3", 4, {33, 64}, {33, 40}, 16, 18},
+        {"convdeconv", 4, {32, 48}, {32, 40}, 16, 18},  {"unet", 4, {16, 48}, {16, 32}, 16, 18},
+        {"linknet", 4, {32, 64}, {32, 96}, 16, 18},     {"deeplabv3", 4, {33, 64}, {33, 40}, 16, 18},
         {"deeplabv3", 4, {32, 40}, {32, 24}, 8, 18},    {"deeplabv3", 2, {32, 48}, {32, 32}, 16, 50},
         {"autoencoder", 4, {16, 48}, {16, 64}, 16, 18},
     };
@@ -382,8 +382,8 @@ static void expect_close(const clseg_tensor *dev, const clseg_tensor *ref, doubl
     float *a = test_download(dev), *b = test_download(ref);
     double err = normwise_error(a, b, n);
     *worst = fmax(*worst, err);
-    ck_assert_msg(err <= tol, "%s: %s differs from the reference by %.3g of its scale (tolerance %.0e)", model,
-                  what, err, tol);
+    ck_assert_msg(err <= tol, "%s: %s differs from the reference by %.3g of its scale (tolerance %.0e)", model, what,
+                  err, tol);
     free(a), free(b);
 }
 
@@ -397,8 +397,7 @@ static void expect_close(const clseg_tensor *dev, const clseg_tensor *ref, doubl
 /* A parameter after one SGD step (p - lr g, momentum's first step is the gradient itself): its
  * difference from the reference's is the step's, lr times the gradients' difference, plus the
  * rounding of p. Returns the difference in units of the largest step. */
-static double expect_param_close(const clseg_param_info *dev, const clseg_param_info *ref, float lr,
-                                 const char *model)
+static double expect_param_close(const clseg_param_info *dev, const clseg_param_info *ref, float lr, const char *model)
 {
     size_t n = clseg_tensor_numel(ref->value);
     float *a = test_download(dev->value), *b = test_download(ref->value), *g = test_download(ref->grad);
@@ -410,8 +409,10 @@ static double expect_param_close(const clseg_param_info *dev, const clseg_param_
         gmax = fmax(gmax, fabs((double)g[i]));
     }
     double step = (double)lr * gmax, tol = TOL_GRAD * step + 1e-6 * pmax;
-    ck_assert_msg(diff <= tol, "%s: %s after the step differs from the reference by %.3g (steps up to %.3g, "
-                  "tolerance %.3g)", model, dev->name, diff, step, tol);
+    ck_assert_msg(diff <= tol,
+                  "%s: %s after the step differs from the reference by %.3g (steps up to %.3g, "
+                  "tolerance %.3g)",
+                  model, dev->name, diff, step, tol);
     free(a), free(b), free(g);
     return step > 0.0 ? diff / step : 0.0;
 }
@@ -462,8 +463,8 @@ static void check_step_against_ref(const char *model, int64_t base, clseg_shape 
         expect_close(a.grad, b.grad, TOL_GRAD, model, what, &worst_grad);
         worst_param = fmax(worst_param, expect_param_close(&a, &b, sgd.sgd.lr, model));
     }
-    printf("%-12s OpenCL vs ref at %" PRId64 "x%" PRId64 "x%" PRId64 "x%" PRId64
-           ", base %" PRId64 ": loss %.6f vs %.6f; worst error (of scale) forward %.2g, gradients %.2g, parameters %.2g of a step\n",
+    printf("%-12s OpenCL vs ref at %" PRId64 "x%" PRId64 "x%" PRId64 "x%" PRId64 ", base %" PRId64
+           ": loss %.6f vs %.6f; worst error (of scale) forward %.2g, gradients %.2g, parameters %.2g of a step\n",
            model, in.n, in.c, in.h, in.w, base, loss[0], loss[1], worst_fwd, worst_grad, worst_param);
     for (int d = 0; d < 2; d++) {
         clseg_tensor_destroy(input[d]), clseg_tensor_destroy(target[d]);
@@ -473,19 +474,37 @@ static void check_step_against_ref(const char *model, int64_t base, clseg_shape 
     free(image), free(mask);
 }
 
-START_TEST(test_convdeconv_step_matches_ref) { check_step_against_ref("convdeconv", 4, (clseg_shape){2, 3, 32, 32}); }
+START_TEST(test_convdeconv_step_matches_ref)
+{
+    check_step_against_ref("convdeconv", 4, (clseg_shape){2, 3, 32, 32});
+}
 END_TEST
-START_TEST(test_unet_step_matches_ref) { check_step_against_ref("unet", 4, (clseg_shape){2, 3, 32, 32}); }
+START_TEST(test_unet_step_matches_ref)
+{
+    check_step_against_ref("unet", 4, (clseg_shape){2, 3, 32, 32});
+}
 END_TEST
-START_TEST(test_linknet_step_matches_ref) { check_step_against_ref("linknet", 8, (clseg_shape){2, 3, 64, 64}); }
+START_TEST(test_linknet_step_matches_ref)
+{
+    check_step_against_ref("linknet", 8, (clseg_shape){2, 3, 64, 64});
+}
 END_TEST
-START_TEST(test_deeplabv3_step_matches_ref) { check_step_against_ref("deeplabv3", 4, (clseg_shape){2, 3, 48, 48}); }
+START_TEST(test_deeplabv3_step_matches_ref)
+{
+    check_step_against_ref("deeplabv3", 4, (clseg_shape){2, 3, 48, 48});
+}
 END_TEST
-START_TEST(test_autoencoder_step_matches_ref) { check_step_against_ref("autoencoder", 4, (clseg_shape){2, 3, 32, 32}); }
+START_TEST(test_autoencoder_step_matches_ref)
+{
+    check_step_against_ref("autoencoder", 4, (clseg_shape){2, 3, 32, 32});
+}
 END_TEST
 
 /* The context the overfitting runs on: the default device, or the reference backend without one. */
-static clseg_context *default_context(void) { return test_context(test_have_opencl() ? NULL : "ref"); }
+static clseg_context *default_context(void)
+{
+    return test_context(test_have_opencl() ? NULL : "ref");
+}
 
 /* Dice of the logits in the net's output (from the last training step) against the mask. */
 static double dice_of_output(clseg_net *net, const clseg_tensor *target, clseg_tensor *counts, int64_t n)
@@ -540,11 +559,20 @@ static void overfit(const char *model, clseg_model_config cfg, clseg_shape in, i
     free(image), free(mask);
 }
 
-START_TEST(test_convdeconv_overfits) { overfit("convdeconv", config("convdeconv", 8), (clseg_shape){2, 3, 32, 32}, 150); }
+START_TEST(test_convdeconv_overfits)
+{
+    overfit("convdeconv", config("convdeconv", 8), (clseg_shape){2, 3, 32, 32}, 150);
+}
 END_TEST
-START_TEST(test_unet_overfits) { overfit("unet", config("unet", 8), (clseg_shape){2, 3, 32, 32}, 150); }
+START_TEST(test_unet_overfits)
+{
+    overfit("unet", config("unet", 8), (clseg_shape){2, 3, 32, 32}, 150);
+}
 END_TEST
-START_TEST(test_linknet_overfits) { overfit("linknet", config("linknet", 8), (clseg_shape){2, 3, 64, 64}, 150); }
+START_TEST(test_linknet_overfits)
+{
+    overfit("linknet", config("linknet", 8), (clseg_shape){2, 3, 64, 64}, 150);
+}
 END_TEST
 START_TEST(test_deeplabv3_overfits)
 {

@@ -109,10 +109,10 @@ static int summarise(const clseg_model_config *cfg, int64_t size, int64_t batch,
     printf("%-14s %-32s %-16s %12s %10.4f\n\n", "total", "", "", grouped(n, sizeof n, params), gflops);
     printf("trainable parameters      %s\n", grouped(n, sizeof n, params));
     printf("forward GFLOPs per image  %.3f at %" PRId64 "x%" PRId64 "\n\n", gflops, size, size);
-    printf("planned memory (%s), batch %" PRId64 ":\n", ctx != NULL ? clseg_context_device(ctx)->name
-                                                                    : "reference backend's figures", batch);
-    printf("  %-22s %11s %11s %11s %11s %11s %11s\n", "", "params", "grads", "optimizer", "activations",
-           "workspace", "total");
+    printf("planned memory (%s), batch %" PRId64 ":\n",
+           ctx != NULL ? clseg_context_device(ctx)->name : "reference backend's figures", batch);
+    printf("  %-22s %11s %11s %11s %11s %11s %11s\n", "", "params", "grads", "optimizer", "activations", "workspace",
+           "total");
     print_memory_row("training (Adam)", &train);
     print_memory_row("inference", &infer);
     printf("\n%s: %s trainable parameters, %.2f GFLOPs per image at %" PRId64 "x%" PRId64 "\n", cfg->name,
@@ -125,8 +125,8 @@ int cmd_summary(int argc, char **argv)
 {
     cli_common common = {0};
     const char *model = NULL;
-    static const char *const names[] = {"--size", "--base", "--batch", "--in", "--classes", "--depth",
-                                        "--output-stride"};
+    static const char *const names[] = {"--size",    "--base",  "--batch",        "--in",
+                                        "--classes", "--depth", "--output-stride"};
     enum { SIZE, BASE, BATCH, IN, CLASSES, DEPTH, STRIDE, NOPTS };
     static const unsigned long long lo[NOPTS] = {1, 1, 1, 1, 1, 18, 8};
     static const unsigned long long hi[NOPTS] = {16384, 65536, 4096, 65536, 65536, 50, 16};

@@ -22,8 +22,8 @@ clseg_conv2d_desc clseg_model_conv(int k, int s, int p, int d)
     return desc;
 }
 
-clseg_node clseg_model_deconv(clseg_net *net, const char *name, clseg_node x, int64_t out, int k, int s, int p,
-                              int op, int bias)
+clseg_node clseg_model_deconv(clseg_net *net, const char *name, clseg_node x, int64_t out, int k, int s, int p, int op,
+                              int bias)
 {
     clseg_conv2d_desc desc = clseg_conv2d_make(k, s, p);
     desc.output_pad_h = desc.output_pad_w = op;
@@ -57,11 +57,11 @@ static clseg_node basic_block(resnet_builder *r, const char *name, clseg_node x,
                               int dilation, int downsample)
 {
     clseg_net *net = r->net;
-    clseg_node y = clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", name).s,
-                                            clseg_model_namef("%s.bn1", name).s, x, planes,
-                                            clseg_model_conv(3, stride, dilation, dilation));
-    y = clseg_model_conv_bn(net, clseg_model_namef("%s.conv2", name).s, clseg_model_namef("%s.bn2", name).s, y,
-                            planes, clseg_model_conv(3, 1, dilation, dilation));
+    clseg_node y =
+        clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", name).s, clseg_model_namef("%s.bn1", name).s, x,
+                                 planes, clseg_model_conv(3, stride, dilation, dilation));
+    y = clseg_model_conv_bn(net, clseg_model_namef("%s.conv2", name).s, clseg_model_namef("%s.bn2", name).s, y, planes,
+                            clseg_model_conv(3, 1, dilation, dilation));
     clseg_node identity = x;
     if (downsample)
         identity = clseg_model_conv_bn(net, clseg_model_namef("%s.downsample.0", name).s,
@@ -75,9 +75,9 @@ static clseg_node bottleneck_block(resnet_builder *r, const char *name, clseg_no
                                    int dilation, int downsample)
 {
     clseg_net *net = r->net;
-    clseg_node y = clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", name).s,
-                                            clseg_model_namef("%s.bn1", name).s, x, planes,
-                                            clseg_model_conv(1, 1, 0, 1));
+    clseg_node y =
+        clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", name).s, clseg_model_namef("%s.bn1", name).s, x,
+                                 planes, clseg_model_conv(1, 1, 0, 1));
     y = clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv2", name).s, clseg_model_namef("%s.bn2", name).s, y,
                                  planes, clseg_model_conv(3, stride, dilation, dilation));
     y = clseg_model_conv_bn(net, clseg_model_namef("%s.conv3", name).s, clseg_model_namef("%s.bn3", name).s, y,
@@ -119,8 +119,8 @@ clseg_resnet clseg_model_resnet(clseg_net *net, const char *prefix, clseg_node x
     resnet_builder r = {net, prefix, depth == 50, base, 1};
     const int *blocks = r.bottleneck ? blocks50 : blocks18;
     clseg_resnet out;
-    x = clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", prefix).s, clseg_model_namef("%s.bn1", prefix).s,
-                                 x, base, clseg_model_conv(7, 2, 3, 1));
+    x = clseg_model_conv_bn_relu(net, clseg_model_namef("%s.conv1", prefix).s, clseg_model_namef("%s.bn1", prefix).s, x,
+                                 base, clseg_model_conv(7, 2, 3, 1));
     clseg_pool2d_desc pool = clseg_pool2d_make(3, 2, 1);
     out.stem = x = clseg_net_maxpool2d(net, x, &pool);
     for (int i = 0; i < 4; i++) {

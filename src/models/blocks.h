@@ -25,8 +25,8 @@ extern const clseg_batchnorm_desc clseg_model_bn;
 /* The geometry of a square convolution: kernel k, stride s, padding p, dilation d. */
 clseg_conv2d_desc clseg_model_conv(int k, int s, int p, int d);
 /* A transposed convolution: kernel k, stride s, padding p, output padding op. */
-clseg_node clseg_model_deconv(clseg_net *net, const char *name, clseg_node x, int64_t out, int k, int s, int p,
-                              int op, int bias);
+clseg_node clseg_model_deconv(clseg_net *net, const char *name, clseg_node x, int64_t out, int k, int s, int p, int op,
+                              int bias);
 
 /* conv (no bias: the batch norm's shift makes it redundant) -> BN; conv and bn name the two
  * layers' parameters. */
@@ -42,9 +42,9 @@ clseg_node clseg_model_conv_bn_relu(clseg_net *net, const char *conv, const char
  * widths base, 2 base, 4 base, 8 base. dilate[i] replaces the stride 2 of layer i+2 by dilation,
  * as torchvision's replace_stride_with_dilation does. */
 typedef struct clseg_resnet {
-    clseg_node stem;          /* the max pooling's output: layer1's input, 1/4 of the input size */
-    clseg_node layer[4];      /* each stage's output */
-    int64_t channels[4];      /* and its channels */
+    clseg_node stem;     /* the max pooling's output: layer1's input, 1/4 of the input size */
+    clseg_node layer[4]; /* each stage's output */
+    int64_t channels[4]; /* and its channels */
 } clseg_resnet;
 
 clseg_resnet clseg_model_resnet(clseg_net *net, const char *prefix, clseg_node x, int depth, int64_t base,

@@ -26,8 +26,8 @@ clseg_node clseg_model_build_convdeconv(clseg_net *net, const clseg_model_config
     for (int s = 0; s < STAGES; s++) {
         for (int j = 1; j <= convs_per_stage[s]; j++)
             x = clseg_model_conv_bn_relu(net, clseg_model_namef("encoder.%d.conv%d", s, j).s,
-                                         clseg_model_namef("encoder.%d.bn%d", s, j).s, x,
-                                         cfg->base * width_factor[s], conv3);
+                                         clseg_model_namef("encoder.%d.bn%d", s, j).s, x, cfg->base * width_factor[s],
+                                         conv3);
         x = pools[s] = clseg_net_maxpool2d(net, x, &pool);
     }
     for (int s = STAGES - 1; s >= 0; s--) {

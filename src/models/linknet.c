@@ -17,7 +17,10 @@
 #include "models/blocks.h"
 #include "models/models.h"
 
-static int64_t at_least_one(int64_t v) { return v > 0 ? v : 1; }
+static int64_t at_least_one(int64_t v)
+{
+    return v > 0 ? v : 1;
+}
 
 static clseg_node decoder_block(clseg_net *net, int index, clseg_node x, int64_t m, int64_t n, int stride)
 {
@@ -25,8 +28,8 @@ static clseg_node decoder_block(clseg_net *net, int index, clseg_node x, int64_t
     x = clseg_model_conv_bn_relu(net, clseg_model_namef("decoder%d.conv1", index).s,
                                  clseg_model_namef("decoder%d.norm1", index).s, x, mid, clseg_model_conv(1, 1, 0, 1));
     x = clseg_model_deconv(net, clseg_model_namef("decoder%d.deconv2", index).s, x, mid, 3, stride, 1, stride - 1, 0);
-    x = clseg_net_relu(net, clseg_net_batchnorm2d(net, clseg_model_namef("decoder%d.norm2", index).s, x,
-                                                  &clseg_model_bn));
+    x = clseg_net_relu(net,
+                       clseg_net_batchnorm2d(net, clseg_model_namef("decoder%d.norm2", index).s, x, &clseg_model_bn));
     return clseg_model_conv_bn_relu(net, clseg_model_namef("decoder%d.conv3", index).s,
                                     clseg_model_namef("decoder%d.norm3", index).s, x, n, clseg_model_conv(1, 1, 0, 1));
 }

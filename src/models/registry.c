@@ -21,10 +21,8 @@ typedef struct model_entry {
 /* convdeconv's five poolings need 32 pixels; its unpooling restores any size. deeplabv3 rounds
  * up at every stride and resizes its logits to the input, so any size works. */
 static const model_entry models[] = {
-    {"convdeconv", 64, 1, 32, clseg_model_build_convdeconv},
-    {"unet", 32, 16, 16, clseg_model_build_unet},
-    {"linknet", 64, 32, 32, clseg_model_build_linknet},
-    {"deeplabv3", 64, 1, 1, clseg_model_build_deeplabv3},
+    {"convdeconv", 64, 1, 32, clseg_model_build_convdeconv},    {"unet", 32, 16, 16, clseg_model_build_unet},
+    {"linknet", 64, 32, 32, clseg_model_build_linknet},         {"deeplabv3", 64, 1, 1, clseg_model_build_deeplabv3},
     {"autoencoder", 32, 16, 16, clseg_model_build_autoencoder},
 };
 enum { MODEL_COUNT = sizeof models / sizeof models[0] };
@@ -57,9 +55,15 @@ static clseg_status unknown(const char *name, char *err, size_t err_size)
                 name);
 }
 
-size_t clseg_model_count(void) { return MODEL_COUNT; }
+size_t clseg_model_count(void)
+{
+    return MODEL_COUNT;
+}
 
-const char *clseg_model_name(size_t index) { return index < MODEL_COUNT ? models[index].name : NULL; }
+const char *clseg_model_name(size_t index)
+{
+    return index < MODEL_COUNT ? models[index].name : NULL;
+}
 
 clseg_status clseg_model_config_default(const char *name, clseg_model_config *cfg)
 {
@@ -126,8 +130,9 @@ clseg_status clseg_model_check_input(const clseg_model_config *cfg, int64_t h, i
         return CLSEG_STATUS_INVALID_ARGUMENT;
     if (h < m->min_size || w < m->min_size || h % m->multiple != 0 || w % m->multiple != 0) {
         if (m->multiple > 1)
-            return fail(err, err_size, "%s needs a height and width that are multiples of %" PRId64 ", not %" PRId64
-                        "x%" PRId64, m->name, m->multiple, h, w);
+            return fail(err, err_size,
+                        "%s needs a height and width that are multiples of %" PRId64 ", not %" PRId64 "x%" PRId64,
+                        m->name, m->multiple, h, w);
         return fail(err, err_size, "%s needs a height and width of at least %" PRId64 ", not %" PRId64 "x%" PRId64,
                     m->name, m->min_size, h, w);
     }
@@ -191,8 +196,8 @@ static int meta_int(const clseg_net *net, const char *key, int64_t lo, int64_t h
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (text[0] == '\0' || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-        fail(err, err_size, "the net's metadata '%s' is '%.40s', not a whole number from %" PRId64 " to %" PRId64,
-             key, text, lo, hi);
+        fail(err, err_size, "the net's metadata '%s' is '%.40s', not a whole number from %" PRId64 " to %" PRId64, key,
+             text, lo, hi);
         return 0;
     }
     *value = (int64_t)v;

@@ -25,8 +25,8 @@ clseg_node clseg_model_build_unet(clseg_net *net, const clseg_model_config *cfg)
     clseg_node enc[4];
     clseg_node x = clseg_net_input(net, cfg->in_channels);
     for (int i = 0; i < 4; i++) {
-        enc[i] = unet_block(net, clseg_model_namef("encoder%d", i + 1).s, clseg_model_namef("enc%d", i + 1).s, x,
-                            f << i);
+        enc[i] =
+            unet_block(net, clseg_model_namef("encoder%d", i + 1).s, clseg_model_namef("enc%d", i + 1).s, x, f << i);
         x = clseg_net_maxpool2d(net, enc[i], &pool);
     }
     x = unet_block(net, "bottleneck", "bottleneck", x, f << 4);
