@@ -16,7 +16,7 @@
  *   pre-pool features (a U-Net skip: two consumers), 1x1 conv, plus a transposed conv of the
  *   pooled branch, plus a bilinear x2 upsampling of the pooling, plus a squeeze branch (global
  *   average pooling, sigmoid, nearest upsampling to the feature map's size), 3x3 conv head. */
-static clseg_net *every_layer_net(float dropout_p)
+static clseg_net *build_every_layer(float dropout_p, bool with_bn)
 {
     clseg_net *net = NULL;
     ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
@@ -27,7 +27,7 @@ static clseg_net *every_layer_net(float dropout_p)
     clseg_upsample_desc bil = {CLSEG_UPSAMPLE_BILINEAR, 0, 2.0f, 2.0f}, near = {CLSEG_UPSAMPLE_NEAREST, 0, 0.0f, 0.0f};
     clseg_node x = clseg_net_input(net, 2);
     clseg_node c1 = clseg_net_conv2d(net, "enc.conv", x, 4, &k3, 1);
-    clseg_node r1 = clseg_net_relu(net, clseg_net_batchnorm2d(net, "enc.bn", c1, &bn));
+    clseg_node r1 = clseg_net_relu(net, with_bn ? clseg_net_batchnorm2d(net, "enc.bn", c1, &bn) : c1);
     clseg_node p1 = clseg_net_maxpool2d(net, r1, &pool);
     clseg_node r2 = clseg_net_relu(net, clseg_net_conv2d(net, "mid.conv", p1, 4, &k3, 0));
     clseg_node d2 = clseg_net_dropout(net, r2, dropout_p);
@@ -43,6 +43,8 @@ static clseg_net *every_layer_net(float dropout_p)
     ck_assert_msg(clseg_net_build_status(net, &msg) == CLSEG_STATUS_SUCCESS, "build: %s", msg);
     return net;
 }
+
+static clseg_net *every_layer_net(float dropout_p) { return build_every_layer(dropout_p, true); }
 
 static const clseg_shape in_shape = {2, 2, 8, 8}, out_shape = {2, 1, 8, 8};
 
@@ -80,7 +82,8 @@ static double loss_of(clseg_net *net, clseg_context *ctx, const clseg_tensor *x,
     clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
     clseg_tensor *loss = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
     clseg_tensor *ws = test_tensor(
-        ctx, (clseg_shape){1, 1, 1, (int64_t)(clseg_loss_workspace_bytes(ctx, out_shape) / sizeof(float) + 1)}, NULL);
+        ctx, (clseg_shape){1, 1, 1, (int64_t)(clseg_loss_workspace_bytes(ctx, clseg_tensor_shape(t)) / sizeof(float) + 1)},
+        NULL);
     ck_assert_msg(clseg_net_forward(net, x) == CLSEG_STATUS_SUCCESS, "%s", clseg_context_last_error(ctx));
     ck_assert_int_eq(clseg_loss(ctx, &ld, clseg_net_output(net), t, loss, dout, ws), CLSEG_STATUS_SUCCESS);
     float v = 0.0f;
@@ -97,16 +100,20 @@ static double loss_of(clseg_net *net, clseg_context *ctx, const clseg_tensor *x,
  * ~5e-5 absolute in a difference quotient over 2e-3. Hence |analytic - numeric| <=
  * 2e-2 |numeric| + 1e-4. The dropout mask is fixed: it depends on the seed and the step count,
  * and no step is taken. */
-START_TEST(test_whole_net_gradients_match_finite_differences)
+static void gradcheck_net(clseg_net *net, clseg_shape xs, int min_checked)
 {
     clseg_context *ctx = test_context("ref");
-    clseg_net *net = every_layer_net(0.25f);
-    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 7);
-    float *xv = random_values(clseg_shape_numel(in_shape), 1, -1.0f, 1.0f);
-    float *tv = mask_values(clseg_shape_numel(out_shape), 2);
-    clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
-    clseg_tensor *dout = test_tensor(ctx, out_shape, NULL);
+    plan_ok(net, ctx, xs, CLSEG_NET_TRAIN, 7);
+    clseg_shape ys = clseg_net_output_shape(net);
+    float *xv = random_values(clseg_shape_numel(xs), 1, -1.0f, 1.0f);
+    float *tv = mask_values(clseg_shape_numel(ys), 2);
+    clseg_tensor *x = test_tensor(ctx, xs, xv), *t = test_tensor(ctx, ys, tv);
+    clseg_tensor *dout = test_tensor(ctx, ys, NULL);
     loss_of(net, ctx, x, t, dout);
+    /* every gradient must be written before it is read: first writers overwrite (beta 0) */
+    for (size_t i = 0; i < net->plan.n_grad_slots; i++)
+        ck_assert_int_eq(clseg_fill(ctx, net->plan.grad_slots[i], NAN), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_fill(ctx, net->grads, NAN), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_net_backward(net, dout), CLSEG_STATUS_SUCCESS);
     size_t np = net->trainable_floats;
     float *grad = test_download(net->grads), *vals = test_download(net->values);
@@ -133,7 +140,7 @@ START_TEST(test_whole_net_gradients_match_finite_differences)
             checked++;
         }
     }
-    ck_assert_int_ge(checked, 20);
+    ck_assert_int_ge(checked, min_checked);
     free(grad);
     free(vals);
     free(xv);
@@ -143,6 +150,28 @@ START_TEST(test_whole_net_gradients_match_finite_differences)
     clseg_tensor_destroy(dout);
     clseg_net_destroy(net);
     clseg_context_destroy(ctx);
+}
+
+START_TEST(test_whole_net_gradients_match_finite_differences) { gradcheck_net(every_layer_net(0.25f), in_shape, 20); }
+END_TEST
+
+/* A layer that reads one tensor twice (concat(r, r), add(h, h)), a residual block, and a batch
+ * norm and a concat on the net's input (whose gradient the plan then keeps): the same check. */
+START_TEST(test_gradients_of_repeated_inputs)
+{
+    clseg_net *net = NULL;
+    ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
+    clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1), k1 = clseg_conv2d_make(1, 1, 0);
+    clseg_batchnorm_desc bn = {0.1f, 1e-5f};
+    clseg_node x = clseg_net_input(net, 2);
+    clseg_node b = clseg_net_batchnorm2d(net, "in.bn", x, &bn);
+    clseg_node r = clseg_net_sigmoid(net, clseg_net_conv2d(net, "a", clseg_net_concat(net, b, x), 3, &k3, 1));
+    clseg_node c = clseg_net_conv2d(net, "b", clseg_net_concat(net, r, r), 2, &k1, 0);
+    /* a residual block: the add runs in place over the conv's output, the ReLU over the add's */
+    clseg_node h = clseg_net_relu(net, clseg_net_add(net, clseg_net_conv2d(net, "res", c, 2, &k3, 0), c));
+    clseg_node y = clseg_net_conv2d(net, "head", clseg_net_relu(net, clseg_net_add(net, h, h)), 1, &k3, 1);
+    ck_assert_int_eq(clseg_net_set_output(net, y), CLSEG_STATUS_SUCCESS);
+    gradcheck_net(net, (clseg_shape){2, 2, 5, 4}, 10);
 }
 END_TEST
 
@@ -177,6 +206,8 @@ static step_result one_step(clseg_context *ctx, const clseg_optimizer *opt)
     clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
     clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE_DICE);
     step_result r = {0};
+    for (size_t i = 0; i < net->plan.n_grad_slots; i++) /* nothing may read a gradient before its first write */
+        ck_assert_int_eq(clseg_fill(ctx, net->plan.grad_slots[i], NAN), CLSEG_STATUS_SUCCESS);
     clseg_status st = clseg_net_train_step(net, x, t, &ld, opt, &r.loss);
     ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "train step: %s", clseg_context_last_error(ctx));
     ck_assert_int_eq(clseg_net_step_count(net), 1);
@@ -575,9 +606,14 @@ START_TEST(test_build_and_plan_errors)
     clseg_context *other = test_context("ref");
     clseg_tensor *elsewhere = test_tensor(other, in_shape, NULL);
     ck_assert_int_eq(clseg_net_forward(net, elsewhere), CLSEG_STATUS_CONTEXT_MISMATCH);
-    ck_assert_int_eq(clseg_net_plan(net, other, in_shape, CLSEG_NET_INFER, 1), CLSEG_STATUS_CONTEXT_MISMATCH);
     clseg_tensor_destroy(elsewhere);
     clseg_context_destroy(other);
+    /* a training plan: the target must have the output's shape */
+    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 1);
+    clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
+    ck_assert_int_eq(clseg_net_train_step(net, in, in, &ld, &opt, NULL), CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(clseg_context_last_error(ctx), "target") != NULL, "%s", clseg_context_last_error(ctx));
+    ck_assert_int_eq(clseg_net_step_count(net), 0);
     clseg_tensor_destroy(wrong);
     clseg_tensor_destroy(in);
     clseg_tensor_destroy(dout);
@@ -623,7 +659,7 @@ START_TEST(test_introspection)
     ck_assert_int_eq(l.params, 4 * 2 * 9 + 4);
     ck_assert(l.output.n == 2 && l.output.c == 4 && l.output.h == 8 && l.output.w == 8);
     clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1);
-    ck_assert_double_eq(l.flops, clseg_conv2d_flops(&k3, in_shape, (clseg_shape){4, 2, 3, 3}) + 2 * 4 * 64);
+    ck_assert_double_eq(l.flops, clseg_conv2d_flops(&k3, in_shape, (clseg_shape){4, 2, 3, 3}));
     size_t nl = clseg_net_layer_count(net);
     ck_assert_int_eq(clseg_net_layer(net, nl - 1, &l), CLSEG_STATUS_SUCCESS);
     ck_assert(l.output.n == 2 && l.output.c == 1 && l.output.h == 8 && l.output.w == 8);
@@ -749,12 +785,146 @@ END_TEST
 START_TEST(test_overfits_tiny_batch_opencl) { check_overfit(NULL); }
 END_TEST
 
+/* An output that feeds other layers (here a branch that does not reach the output) gets
+ * dL/doutput as its gradient all the same, and the dead branch's parameters get zeros. */
+static float *first_conv_grad(bool dead_branch, size_t *count)
+{
+    clseg_context *ctx = test_context("ref");
+    clseg_net *net = NULL;
+    ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
+    clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1);
+    clseg_node y = clseg_net_sigmoid(net, clseg_net_conv2d(net, "a", clseg_net_input(net, 2), 2, &k3, 1));
+    if (dead_branch)
+        clseg_net_conv2d(net, "dead", y, 3, &k3, 1);
+    ck_assert_int_eq(clseg_net_set_output(net, y), CLSEG_STATUS_SUCCESS);
+    clseg_shape s = {2, 2, 5, 5};
+    plan_ok(net, ctx, s, CLSEG_NET_TRAIN, 3);
+    float *xv = random_values(clseg_shape_numel(s), 5, -1.0f, 1.0f);
+    float *dv = random_values(clseg_shape_numel(s), 6, -1.0f, 1.0f);
+    clseg_tensor *xt = test_tensor(ctx, s, xv), *dy = test_tensor(ctx, s, dv);
+    ck_assert_int_eq(clseg_fill(ctx, net->grads, NAN), CLSEG_STATUS_SUCCESS); /* must all be overwritten */
+    ck_assert_int_eq(clseg_net_forward(net, xt), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_backward(net, dy), CLSEG_STATUS_SUCCESS);
+    float *g = test_download(net->grads);
+    *count = net->trainable_floats;
+    free(xv);
+    free(dv);
+    clseg_tensor_destroy(xt);
+    clseg_tensor_destroy(dy);
+    clseg_net_destroy(net);
+    clseg_context_destroy(ctx);
+    return g;
+}
+
+START_TEST(test_output_feeding_a_dead_branch)
+{
+    size_t n0, n1;
+    float *plain = first_conv_grad(false, &n0), *branched = first_conv_grad(true, &n1);
+    ck_assert_uint_eq(n1, n0 + 3 * 2 * 9 + 3);
+    ck_assert_mem_eq(plain, branched, n0 * sizeof(float));
+    for (size_t i = n0; i < n1; i++)
+        ck_assert_float_eq(branched[i], 0.0f);
+    free(plain);
+    free(branched);
+}
+END_TEST
+
+/* Inference shares activation memory and runs layers in place; training keeps what backward
+ * reads. Without batch norm and with dropout off both compute the same function: the same bits. */
+static void check_infer_matches_train(const char *selector)
+{
+    clseg_context *ctx = test_context(selector);
+    clseg_net *net = build_every_layer(0.0f, false);
+    float *xv = random_values(clseg_shape_numel(in_shape), 3, -1.0f, 1.0f);
+    clseg_tensor *x = test_tensor(ctx, in_shape, xv);
+    plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 5);
+    ck_assert_int_eq(clseg_net_forward(net, x), CLSEG_STATUS_SUCCESS);
+    float *train = test_download(clseg_net_output(net));
+    plan_ok(net, ctx, in_shape, CLSEG_NET_INFER, 5);
+    ck_assert_int_eq(clseg_net_forward(net, x), CLSEG_STATUS_SUCCESS);
+    float *infer = test_download(clseg_net_output(net));
+    ck_assert_mem_eq(train, infer, clseg_shape_numel(out_shape) * sizeof(float));
+    free(train);
+    free(infer);
+    free(xv);
+    clseg_tensor_destroy(x);
+    clseg_net_destroy(net);
+    clseg_context_destroy(ctx);
+}
+
+START_TEST(test_infer_matches_train_ref) { check_infer_matches_train("ref"); }
+END_TEST
+
+START_TEST(test_infer_matches_train_opencl) { check_infer_matches_train(NULL); }
+END_TEST
+
+/* A plan on another context moves the parameters, statistics and optimiser moments there: a
+ * step after the move gives the bits of the same step on a twin net that stayed. */
+static void check_move(const char *to)
+{
+    clseg_context *a = test_context("ref"), *b = test_context(to);
+    clseg_net *net = every_layer_net(0.25f), *twin = every_layer_net(0.25f);
+    plan_ok(net, a, in_shape, CLSEG_NET_TRAIN, 4);
+    plan_ok(twin, a, in_shape, CLSEG_NET_TRAIN, 4);
+    float *xv = random_values(clseg_shape_numel(in_shape), 3, -1.0f, 1.0f);
+    float *tv = mask_values(clseg_shape_numel(out_shape), 4);
+    clseg_tensor *xa = test_tensor(a, in_shape, xv), *ta = test_tensor(a, out_shape, tv);
+    clseg_tensor *xb = test_tensor(b, in_shape, xv), *tb = test_tensor(b, out_shape, tv);
+    clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
+    clseg_optimizer opt = clseg_optimizer_make(CLSEG_OPTIMIZER_ADAM, 1e-2f);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(clseg_net_train_step(net, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(clseg_net_train_step(twin, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    }
+    plan_ok(net, b, in_shape, CLSEG_NET_TRAIN, 99);
+    ck_assert_ptr_eq(clseg_tensor_context(net->values), b);
+    clseg_param_info p;
+    ck_assert_int_eq(clseg_net_param(net, 0, &p), CLSEG_STATUS_SUCCESS);
+    ck_assert_ptr_eq(clseg_tensor_context(p.value), b);
+    ck_assert_ptr_eq(clseg_tensor_context(p.grad), b);
+    clseg_tensor *m1 = NULL, *m2 = NULL, *t1 = NULL, *t2 = NULL;
+    ck_assert_int_eq(clseg_net_optimizer_state(net, &m1, &m2), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_optimizer_state(twin, &t1, &t2), CLSEG_STATUS_SUCCESS);
+    const clseg_tensor *pairs[][2] = {{net->values, twin->values}, {net->buffers, twin->buffers}, {m1, t1}, {m2, t2}};
+    for (size_t k = 0; k < 4; k++) {
+        float *u = test_download(pairs[k][0]), *v = test_download(pairs[k][1]);
+        ck_assert_mem_eq(u, v, clseg_tensor_numel(pairs[k][1]) * sizeof(float));
+        free(u);
+        free(v);
+    }
+    ck_assert_int_eq(clseg_net_step_count(net), 2);
+    ck_assert_int_eq(clseg_net_train_step(net, xb, tb, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_net_train_step(twin, xa, ta, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+    if (to != NULL && strcmp(to, "ref") == 0) { /* same arithmetic: same bits */
+        float *u = test_download(net->values), *v = test_download(twin->values);
+        ck_assert_mem_eq(u, v, net->trainable_floats * sizeof(float));
+        free(u);
+        free(v);
+    }
+    free(xv);
+    free(tv);
+    clseg_tensor *all[] = {xa, ta, xb, tb};
+    for (size_t i = 0; i < 4; i++)
+        clseg_tensor_destroy(all[i]);
+    clseg_net_destroy(net);
+    clseg_net_destroy(twin);
+    clseg_context_destroy(a);
+    clseg_context_destroy(b);
+}
+
+START_TEST(test_plan_moves_to_another_context_ref) { check_move("ref"); }
+END_TEST
+
+START_TEST(test_plan_moves_to_another_context_opencl) { check_move(NULL); }
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
     TCase *host = tcase_create("reference");
     tcase_set_timeout(host, 120);
     tcase_add_test(host, test_whole_net_gradients_match_finite_differences);
+    tcase_add_test(host, test_gradients_of_repeated_inputs);
     tcase_add_test(host, test_train_step_allocates_nothing_ref);
     tcase_add_test(host, test_determinism_ref);
     tcase_add_test(host, test_memory_is_shared_and_accounted);
@@ -763,6 +933,9 @@ int main(void)
     tcase_add_test(host, test_batchnorm_train_and_infer);
     tcase_add_test(host, test_build_and_plan_errors);
     tcase_add_test(host, test_introspection);
+    tcase_add_test(host, test_plan_moves_to_another_context_ref);
+    tcase_add_test(host, test_infer_matches_train_ref);
+    tcase_add_test(host, test_output_feeding_a_dead_branch);
     tcase_add_test(host, test_initialisation);
     tcase_add_test(host, test_overfits_tiny_batch_ref);
     suite_add_tcase(s, host);
@@ -774,6 +947,8 @@ int main(void)
     tcase_add_test(dev, test_train_step_allocates_nothing_opencl);
     tcase_add_test(dev, test_determinism_opencl);
     tcase_add_test(dev, test_overfits_tiny_batch_opencl);
+    tcase_add_test(dev, test_infer_matches_train_opencl);
+    tcase_add_test(dev, test_plan_moves_to_another_context_opencl);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }

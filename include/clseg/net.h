@@ -36,7 +36,9 @@ CLSEG_API void clseg_net_destroy(clseg_net *net);
 /* The input image: N x channels x H x W, N and H x W given at planning. One input per net. */
 CLSEG_API clseg_node clseg_net_input(clseg_net *net, int64_t channels);
 /* A convolution, or a transposed one (desc->transposed), with parameters name.weight and, when
- * bias is set, name.bias. Weights start He/Kaiming-normal (fan_in, gain sqrt(2)), biases 0. */
+ * bias is set, name.bias. Weights start He/Kaiming-normal: std sqrt(2 / fan_in), fan_in = weight
+ * dim 1 x kh x kw as PyTorch computes it (C_in kh kw for a convolution, C_out kh kw for a
+ * transposed one, whose weight is C_in x C_out x kh x kw); biases 0. */
 CLSEG_API clseg_node clseg_net_conv2d(clseg_net *net, const char *name, clseg_node x, int64_t out_channels,
                                       const clseg_conv2d_desc *desc, int bias);
 /* Parameters name.weight (ones), name.bias (zeros); buffers name.running_mean (zeros) and
@@ -45,21 +47,24 @@ CLSEG_API clseg_node clseg_net_batchnorm2d(clseg_net *net, const char *name, cls
                                            const clseg_batchnorm_desc *desc);
 CLSEG_API clseg_node clseg_net_relu(clseg_net *net, clseg_node x);
 CLSEG_API clseg_node clseg_net_sigmoid(clseg_net *net, clseg_node x);
-/* Active in training only; each step draws a new mask from the net's seed and step count. */
+/* Active in training only; each step draws a new mask from the net's seed, the step count and
+ * the layer's position. In inference it is the identity (no call, no memory). */
 CLSEG_API clseg_node clseg_net_dropout(clseg_net *net, clseg_node x, float p);
 /* Max pooling that keeps its indices for a later clseg_net_maxunpool2d. */
 CLSEG_API clseg_node clseg_net_maxpool2d(clseg_net *net, clseg_node x, const clseg_pool2d_desc *desc);
 /* Max-unpooling of x with the indices of pool (a clseg_net_maxpool2d node), back to the shape
  * of that pooling's input. */
 CLSEG_API clseg_node clseg_net_maxunpool2d(clseg_net *net, clseg_node x, clseg_node pool);
-/* Resizes x: by desc's scale factors, or, with like >= 0, to like's height and width. */
+/* Resizes x: by desc's scale factors, or, with like >= 0, to like's height and width (then desc's
+ * scale factors are ignored, as F.interpolate(x, size=...) does). */
 CLSEG_API clseg_node clseg_net_upsample2d(clseg_net *net, clseg_node x, const clseg_upsample_desc *desc,
                                           clseg_node like);
 CLSEG_API clseg_node clseg_net_global_avgpool(clseg_net *net, clseg_node x);
 CLSEG_API clseg_node clseg_net_add(clseg_net *net, clseg_node a, clseg_node b);
 /* Channels of a, then of b. */
 CLSEG_API clseg_node clseg_net_concat(clseg_net *net, clseg_node a, clseg_node b);
-/* The node whose value is the net's output (logits, or a reconstruction). */
+/* The node whose value is the net's output (logits, or a reconstruction). It may feed other
+ * layers too (its gradient is then dL/doutput plus theirs). */
 CLSEG_API clseg_status clseg_net_set_output(clseg_net *net, clseg_node y);
 
 /* SUCCESS, or the first build failure; *message (may be NULL) says what and where. */
@@ -75,6 +80,11 @@ CLSEG_API const char *clseg_net_meta(const clseg_net *net, const char *key);
 
 typedef enum clseg_net_mode { CLSEG_NET_INFER, CLSEG_NET_TRAIN } clseg_net_mode;
 
+/* Bytes a plan allocates: params (trainable values and batch-norm buffers), grads (parameter
+ * gradients, the activation gradients' shared slots and dL/doutput: training only), optimizer
+ * (two moments: training only), activations (the shared activation slots and per-layer tensors:
+ * batch-norm statistics, pooling indices, dropout masks, the loss value), workspace (one
+ * scratch tensor for the largest layer); total is their sum. */
 typedef struct clseg_net_memory {
     uint64_t params, grads, optimizer, activations, workspace, total; /* bytes, as planned */
 } clseg_net_memory;
@@ -85,7 +95,9 @@ typedef struct clseg_net_memory {
  * that backward reads and shares gradient memory where lifetimes allow; inference shares
  * activation memory. The first plan allocates the parameters and initialises them from seed
  * (clseg_net_init); later plans, for another shape or mode on the same context, keep
- * parameters and optimiser state. */
+ * parameters and optimiser state; a plan on another context first moves them there (blocking
+ * copies through the host; the old context must still exist). Every device allocation
+ * happens here; forward, backward and the steps allocate nothing. */
 CLSEG_API clseg_status clseg_net_plan(clseg_net *net, clseg_context *ctx, clseg_shape input, clseg_net_mode mode,
                                       uint64_t seed);
 
@@ -96,14 +108,17 @@ CLSEG_API clseg_status clseg_net_plan_estimate(clseg_net *net, const clseg_conte
                                                clseg_net_mode mode, clseg_net_memory *mem);
 
 /* Re-initialises every parameter and buffer from seed (the same values on every device), and
- * clears the optimiser state and step count. */
+ * clears the optimiser state and step count. INVALID_ARGUMENT before the first plan (which
+ * initialises from its own seed). */
 CLSEG_API clseg_status clseg_net_init(clseg_net *net, uint64_t seed);
 
-/* The planned output shape and the output tensor (owned by the net, valid until the next plan). */
+/* The planned output shape and the output tensor (owned by the net, valid until the next plan;
+ * zeros and NULL when not planned). */
 CLSEG_API clseg_shape clseg_net_output_shape(const clseg_net *net);
 CLSEG_API const clseg_tensor *clseg_net_output(const clseg_net *net);
 
-/* Runs the layers on input (the planned shape). Enqueued only: nothing waits. */
+/* Runs the layers on input (the planned shape). Enqueued only: nothing waits. The net keeps a
+ * pointer to input for clseg_net_backward, so it must outlive that call. */
 CLSEG_API clseg_status clseg_net_forward(clseg_net *net, const clseg_tensor *input);
 
 /* From doutput = dL/doutput (the output's shape), every parameter's gradient (overwritten).
@@ -135,13 +150,17 @@ CLSEG_API clseg_status clseg_net_train_step(clseg_net *net, const clseg_tensor *
 
 /* --- what is inside ------------------------------------------------------------------------ */
 
+/* Parameters in build order: a convolution's weight then bias; a batch norm's weight, bias,
+ * running_mean, running_var (PyTorch's state_dict order; num_batches_tracked is not kept: it
+ * equals the step count while training with batch statistics). Trainable values, their
+ * gradients and the optimiser's moments are views into one flat tensor each. */
 typedef struct clseg_param_info {
     const char *name;    /* "encoder1.enc1conv1.weight" */
     clseg_shape shape;   /* as PyTorch holds it, padded with leading 1s to four dimensions */
     int dims;            /* PyTorch's number of dimensions: 4 for conv weights, 1 for vectors */
     int trainable;       /* 0 for batch-norm running statistics */
     clseg_tensor *value; /* NULL before the first plan */
-    clseg_tensor *grad;  /* NULL unless trainable and planned for training */
+    clseg_tensor *grad;  /* NULL unless trainable and planned for training (once: kept after) */
 } clseg_param_info;
 
 CLSEG_API size_t clseg_net_param_count(const clseg_net *net);
@@ -150,12 +169,20 @@ CLSEG_API clseg_status clseg_net_param(const clseg_net *net, size_t index, clseg
 CLSEG_API int64_t clseg_net_trainable_scalars(const clseg_net *net);
 
 typedef struct clseg_layer_info {
-    const char *kind;   /* "conv2d", "batchnorm2d", "relu", ... */
+    const char *kind;   /* "input", "conv2d", "conv_transpose2d", "batchnorm2d", "relu", "sigmoid",
+                         * "dropout", "maxpool2d", "maxunpool2d", "upsample2d", "global_avgpool",
+                         * "add", "concat" */
     const char *name;   /* the parameter prefix, or "" for layers without parameters */
     clseg_shape output; /* planned shape (zeros before planning) */
     int64_t params;     /* trainable scalars */
-    double flops;       /* forward floating-point operations for the planned batch */
+    double flops;       /* forward floating-point operations for the planned batch: convolutions
+                         * clseg_conv2d_flops (bias adds not counted); nominal counts per output
+                         * element elsewhere: batch norm 2, ReLU 1, dropout 1, add 1, sigmoid 4,
+                         * bilinear upsampling 7, max pooling kh kw - 1; global average pooling 1
+                         * per input element; input, concat, unpooling, nearest upsampling 0 */
 } clseg_layer_info;
+
+/* Layers are the nodes in build order, the input node first. */
 
 CLSEG_API size_t clseg_net_layer_count(const clseg_net *net);
 CLSEG_API clseg_status clseg_net_layer(const clseg_net *net, size_t index, clseg_layer_info *info);

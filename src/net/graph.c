@@ -75,6 +75,17 @@ const char *clseg_net_kind_str(const net_node *node)
     return "?";
 }
 
+const char *clseg_net_layer_label(const clseg_net *net, size_t i, char *buf, size_t size)
+{
+    const net_node *n = &net->nodes[i];
+    if (n->name[0] != '\0')
+        snprintf(buf, size, "%s '%s' (node %zu)", clseg_net_kind_str(n), n->name, i);
+    else
+        snprintf(buf, size, "%s (node %zu)", clseg_net_kind_str(n), i);
+    return buf;
+}
+
+
 /* Records the first build failure; later builders return -1 at once. */
 static clseg_node build_fail(clseg_net *net, clseg_status st, const char *fmt, ...) CLSEG_PRINTF(3, 4);
 static clseg_node build_fail(clseg_net *net, clseg_status st, const char *fmt, ...)

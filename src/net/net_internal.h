@@ -87,7 +87,7 @@ typedef struct net_plan {
     clseg_tensor *workspace;
     clseg_tensor *loss_value, *doutput; /* TRAIN */
     uint64_t grad_unshared_bytes;       /* every activation gradient in its own tensor */
-    uint64_t act_unshared_bytes;        /* every activation in its own tensor */
+    uint64_t act_unshared_bytes;        /* every layer's output in its own tensor */
     clseg_net_memory mem;
 } net_plan;
 
@@ -116,16 +116,29 @@ struct clseg_net {
     net_plan plan;
 };
 
+/* shapes.c: shapes and flops of every node for input; SHAPE_MISMATCH etc. with a message in err */
+clseg_status clseg_net_infer_shapes(clseg_net *net, clseg_shape input, char *err, size_t err_size);
+
+/* memory.c: roots, lifetimes, slots and betas of plan (mode set, shapes inferred) */
+clseg_status clseg_net_assign_memory(const clseg_net *net, net_plan *plan, char *err, size_t err_size);
+
 /* plan.c */
 void clseg_net_plan_release(net_plan *plan);
-/* shapes and flops of every node for input; SHAPE_MISMATCH etc. with a message in err */
-clseg_status clseg_net_infer_shapes(clseg_net *net, clseg_shape input, char *err, size_t err_size);
 
 /* init.c: host values of every parameter, deterministic from seed */
 clseg_status clseg_net_init_values(clseg_net *net, uint64_t seed);
 
 /* graph.c */
 const char *clseg_net_kind_str(const net_node *node);
+/* "conv2d 'enc.conv' (node 3)", "relu (node 4)" */
+const char *clseg_net_layer_label(const clseg_net *net, size_t i, char *buf, size_t size);
+
+/* A conv node's weight shape: (K, C, kh, kw), or (C, K, kh, kw) when transposed. */
+static inline clseg_shape clseg_net_conv_weight_shape(const net_node *n)
+{
+    return n->conv.transposed ? (clseg_shape){n->conv_in, n->channels, n->conv.kernel_h, n->conv.kernel_w}
+                              : (clseg_shape){n->channels, n->conv_in, n->conv.kernel_h, n->conv.kernel_w};
+}
 
 /* The tensor holding node i's output in the current plan (input: the caller's tensor). */
 static inline clseg_tensor *clseg_net_node_out(const clseg_net *net, int i, const clseg_tensor *input)

@@ -93,6 +93,12 @@ clseg_status clseg_net_train_step(clseg_net *net, const clseg_tensor *input, con
         return clseg_fail(ctx, CLSEG_STATUS_INVALID_ARGUMENT, "%s: target is NULL", what);
     if (clseg_tensor_context(target) != ctx)
         return clseg_fail(ctx, CLSEG_STATUS_CONTEXT_MISMATCH, "%s: target belongs to another context", what);
+    clseg_shape ts = clseg_tensor_shape(target), os = net->plan.output;
+    if (ts.n != os.n || ts.c != os.c || ts.h != os.h || ts.w != os.w)
+        return clseg_fail(ctx, CLSEG_STATUS_SHAPE_MISMATCH,
+                          "%s: target is %lldx%lldx%lldx%lld; the output is %lldx%lldx%lldx%lld", what, (long long)ts.n,
+                          (long long)ts.c, (long long)ts.h, (long long)ts.w, (long long)os.n, (long long)os.c,
+                          (long long)os.h, (long long)os.w);
     clseg_status st = clseg_net_forward(net, input);
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_loss(ctx, loss, clseg_net_output(net), target, net->plan.loss_value, net->plan.doutput,
