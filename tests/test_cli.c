@@ -151,6 +151,35 @@ START_TEST(test_bench_ops)
 }
 END_TEST
 
+START_TEST(test_summary)
+{
+    expect(NULL, "summary", 2, "--model NAME is required");
+    expect(NULL, "summary --model", 2, "--model needs a value");
+    expect(NULL, "summary --model segformer", 2, "unknown model 'segformer'");
+    expect(NULL, "summary --model unet --size 0", 2, "--size needs a whole number from 1");
+    expect(NULL, "summary --model unet --size 100", 2, "multiples of 16, not 100x100");
+    expect(NULL, "summary --model unet --base 0", 2, "--base needs a whole number from 1");
+    expect(NULL, "summary --model deeplabv3 --depth 34", 2, "depth must be 18 or 50");
+    expect(NULL, "summary --model unet --fast", 2, "unknown argument '--fast'");
+    expect(NULL, "summary --help", 0, "--output-stride S");
+    expect(NULL, "summary --model unet", 0, "7,763,041");
+    ck_assert_msg(strstr(output, "decoder4.dec4conv1") != NULL, "%.3000s", output);
+    ck_assert_msg(strstr(output, "training (Adam)") != NULL, "%.3000s", output);
+    ck_assert_msg(strstr(output, "unet: 7,763,041 trainable parameters, 24.") != NULL, "%.3000s", output);
+    ck_assert_msg(strstr(output, " GFLOPs per image at 256x256") != NULL, "%.3000s", output);
+    expect(NULL, "summary --model deeplabv3 --depth 50 --classes 21", 0, "39,638,869 trainable parameters");
+    static const char *const models[] = {"convdeconv", "linknet", "deeplabv3", "autoencoder"};
+    for (int m = 0; m < 4; m++) {
+        char args[128], want[64];
+        snprintf(args, sizeof args, "summary --model %s --size 64 --base 8 --batch 2 --in 1", models[m]);
+        snprintf(want, sizeof want, "%s: ", models[m]);
+        expect(NULL, args, 0, want);
+    }
+    if (test_have_opencl())
+        expect("CLSEG_DEVICE=", "summary --model unet --size 64 --device 0:0", 0, "7,763,041");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -162,6 +191,7 @@ int main(void)
     tcase_add_test(tc, test_phantoms_and_data_usage);
     tcase_add_test(tc, test_phantoms_then_data_with_a_damaged_file);
     tcase_add_test(tc, test_bench_ops);
+    tcase_add_test(tc, test_summary);
     suite_add_tcase(s, tc);
     return test_run(s, true);
 }

@@ -14,6 +14,7 @@ static const struct {
     {"phantoms", cmd_phantoms, "write a synthetic dataset in the kaggle_3m layout"},
     {"data", cmd_data, "load a dataset and report its patients, slices and skipped files"},
     {"bench", cmd_bench, "benchmarks: 'bench ops' times every op at U-Net's shapes"},
+    {"summary", cmd_summary, "a model's layers, parameters, GFLOPs and planned memory"},
 };
 
 static void usage(FILE *f)

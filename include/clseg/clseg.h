@@ -3,22 +3,23 @@
 #define CLSEG_CLSEG_H
 
 #include "clseg/activation.h"
+#include "clseg/checkpoint.h"
 #include "clseg/context.h"
 #include "clseg/conv.h"
 #include "clseg/data.h"
 #include "clseg/device.h"
-#include "clseg/ops.h"
 #include "clseg/export.h"
 #include "clseg/loss.h"
+#include "clseg/model.h"
 #include "clseg/net.h"
 #include "clseg/norm.h"
+#include "clseg/ops.h"
 #include "clseg/optim.h"
 #include "clseg/pool.h"
 #include "clseg/status.h"
 #include "clseg/tensor.h"
 #include "clseg/upsample.h"
 #include "clseg/verify.h"
-#include "clseg/checkpoint.h"
 
 #define CLSEG_VERSION_STRING "0.1.0"
 
