@@ -671,6 +671,12 @@ START_TEST(test_introspection)
     ck_assert_int_eq(clseg_net_set_meta(net, "clseg.model", "unet"), CLSEG_STATUS_SUCCESS);
     ck_assert_int_eq(clseg_net_set_meta(net, "clseg.model", "linknet"), CLSEG_STATUS_SUCCESS);
     ck_assert_str_eq(clseg_net_meta(net, "clseg.model"), "linknet");
+    ck_assert_int_eq(clseg_net_set_meta(net, "clseg.base", "64"), CLSEG_STATUS_SUCCESS);
+    const char *key = NULL, *value = NULL;
+    ck_assert_uint_eq(clseg_net_meta_count(net), 2);
+    ck_assert_int_eq(clseg_net_meta_at(net, 1, &key, &value), CLSEG_STATUS_SUCCESS);
+    ck_assert(strcmp(key, "clseg.base") == 0 && strcmp(value, "64") == 0);
+    ck_assert_int_eq(clseg_net_meta_at(net, 2, &key, &value), CLSEG_STATUS_INVALID_ARGUMENT);
 
     clseg_optimizer_kind k;
     ck_assert_int_eq(clseg_optimizer_kind_parse("adamw", &k), CLSEG_STATUS_SUCCESS);

@@ -75,6 +75,9 @@ CLSEG_API clseg_status clseg_net_build_status(const clseg_net *net, const char *
 CLSEG_API clseg_status clseg_net_set_meta(clseg_net *net, const char *key, const char *value);
 /* NULL when the key is absent. */
 CLSEG_API const char *clseg_net_meta(const clseg_net *net, const char *key);
+/* Every key/value pair, in the order they were first set (for writing them out). */
+CLSEG_API size_t clseg_net_meta_count(const clseg_net *net);
+CLSEG_API clseg_status clseg_net_meta_at(const clseg_net *net, size_t index, const char **key, const char **value);
 
 /* --- planning and running ---------------------------------------------------------------- */
 

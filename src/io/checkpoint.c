@@ -20,7 +20,6 @@
 #include "clseg/clseg.h"
 #include "core/internal.h"
 #include "io/safetensors.h"
-#include "net/net_internal.h"
 
 #define OPTIM_SUFFIX ".optim"
 #define BN_MARK ".running_mean"
@@ -277,18 +276,17 @@ clseg_status clseg_checkpoint_save(const clseg_net *net, const char *path, const
     if (st == CLSEG_STATUS_SUCCESS)
         st = save_optimizer(net, optim_path, save_id, &optim_written, err, err_size);
     if (st == CLSEG_STATUS_SUCCESS) {
-        s.cap_meta = net->n_meta + 9;
+        s.cap_meta = clseg_net_meta_count(net) + 9;
         s.meta = malloc(s.cap_meta * sizeof *s.meta);
         if (s.meta == NULL)
             st = oom(err, err_size, path);
     }
     if (st == CLSEG_STATUS_SUCCESS) {
-        /* the net's own keys (the model's configuration; the engine has no public way to list
-         * them, hence net_internal.h) may not shadow the ones written here */
-        for (size_t i = 0; i < net->n_meta; i++) {
-            const char *k = net->meta[i].key;
-            if (!is_reserved_key(k))
-                add_meta(&s, k, net->meta[i].value);
+        /* the net's own keys (the model's configuration) may not shadow the ones written here */
+        for (size_t i = 0; i < clseg_net_meta_count(net); i++) {
+            const char *k = NULL, *v = NULL;
+            if (clseg_net_meta_at(net, i, &k, &v) == CLSEG_STATUS_SUCCESS && !is_reserved_key(k))
+                add_meta(&s, k, v);
         }
     }
     if (st == CLSEG_STATUS_SUCCESS) {

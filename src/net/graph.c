@@ -457,6 +457,17 @@ clseg_status clseg_net_set_meta(clseg_net *net, const char *key, const char *val
     return CLSEG_STATUS_SUCCESS;
 }
 
+size_t clseg_net_meta_count(const clseg_net *net) { return net != NULL ? net->n_meta : 0; }
+
+clseg_status clseg_net_meta_at(const clseg_net *net, size_t index, const char **key, const char **value)
+{
+    if (net == NULL || key == NULL || value == NULL || index >= net->n_meta)
+        return CLSEG_STATUS_INVALID_ARGUMENT;
+    *key = net->meta[index].key;
+    *value = net->meta[index].value;
+    return CLSEG_STATUS_SUCCESS;
+}
+
 const char *clseg_net_meta(const clseg_net *net, const char *key)
 {
     if (net == NULL || key == NULL)
