@@ -87,6 +87,18 @@ static int expect(parser *p, char c, const char *what)
     return 1;
 }
 
+/* After an object's member: 1 when a ',' announces another, 0 at the closing '}', -1 (with the
+ * error recorded) for anything else. */
+static int next_member(parser *p)
+{
+    skip_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == ',') {
+        p->pos++;
+        return 1;
+    }
+    return expect(p, '}', "',' or '}'") ? 0 : -1;
+}
+
 static int hex4(parser *p, uint32_t *v)
 {
     if (p->n - p->pos < 4)
@@ -327,14 +339,11 @@ static int parse_tensor(parser *p, char *name)
         free(key);
         if (!ok)
             return 0;
-        skip_ws(p);
-        if (p->pos < p->n && p->s[p->pos] == ',') {
-            p->pos++;
-            continue;
-        }
-        if (!expect(p, '}', "',' or '}'"))
+        int more = next_member(p);
+        if (more < 0)
             return 0;
-        break;
+        if (more == 0)
+            break;
     }
     if (!have_dtype || !have_shape || !have_offsets)
         return fail(p, "tensor '%s': its entry has no %s", name,
@@ -399,12 +408,9 @@ static int parse_metadata(parser *p)
         if (!parse_string(p, &value, "a metadata value"))
             return 0;
         m->value = value;
-        skip_ws(p);
-        if (p->pos < p->n && p->s[p->pos] == ',') {
-            p->pos++;
-            continue;
-        }
-        return expect(p, '}', "',' or '}'");
+        int more = next_member(p);
+        if (more <= 0)
+            return more == 0;
     }
 }
 
@@ -437,14 +443,11 @@ static int parse_header(parser *p)
             }
             if (!ok)
                 return 0;
-            skip_ws(p);
-            if (p->pos < p->n && p->s[p->pos] == ',') {
-                p->pos++;
-                continue;
-            }
-            if (!expect(p, '}', "',' or '}'"))
+            int more = next_member(p);
+            if (more < 0)
                 return 0;
-            break;
+            if (more == 0)
+                break;
         }
     }
     /* safetensors pads with spaces; JSON allows any whitespace after the object */
