@@ -224,6 +224,18 @@ static int parse_string(parser *p, char **out, const char *what)
 }
 
 /* A non-negative JSON integer that fits int64 (shapes and offsets). */
+/* An object's key and the ':' after it; *out is malloc'd (NULL on failure). */
+static int parse_key(parser *p, char **out, const char *what)
+{
+    if (!parse_string(p, out, what))
+        return 0;
+    if (expect(p, ':', "':'"))
+        return 1;
+    free(*out);
+    *out = NULL;
+    return 0;
+}
+
 static int parse_uint(parser *p, int64_t *v, const char *what)
 {
     skip_ws(p);
@@ -307,12 +319,8 @@ static int parse_tensor(parser *p, char *name)
         return fail(p, "tensor '%s': its entry is empty", name);
     for (;;) {
         char *key;
-        if (!parse_string(p, &key, "a key of a tensor's entry"))
+        if (!parse_key(p, &key, "a key of a tensor's entry"))
             return 0;
-        if (!expect(p, ':', "':'")) {
-            free(key);
-            return 0;
-        }
         int ok;
         if (strcmp(key, "dtype") == 0 && !have_dtype) {
             char *dtype;
@@ -425,12 +433,8 @@ static int parse_header(parser *p)
     } else {
         for (;;) {
             char *name;
-            if (!parse_string(p, &name, "a tensor name"))
+            if (!parse_key(p, &name, "a tensor name"))
                 return 0;
-            if (!expect(p, ':', "':'")) {
-                free(name);
-                return 0;
-            }
             int ok;
             if (strcmp(name, "__metadata__") == 0) {
                 free(name);

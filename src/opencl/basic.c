@@ -46,22 +46,12 @@ clseg_status clseg_ocl_sum(clseg_context *ctx, const void *params, clseg_tensor 
 {
     (void)params;
     size_t n = clseg_tensor_numel(t[0]);
-    long wg = 0, max_groups = 0;
-    clseg_status st = clseg_ocl_check_count(ctx, "sum", n);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_tunable(ctx, PROGRAM, "REDUCE_WG", &wg);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_tunable(ctx, PROGRAM, "REDUCE_GROUPS", &max_groups);
+    size_t partials = clseg_tensor_numel(t[2]), local = 0, groups = 0;
+    clseg_status st = clseg_ocl_reduce_grid(ctx, PROGRAM, "REDUCE_WG", "REDUCE_GROUPS", n,
+                                            partials < CLSEG_SUM_MAX_PARTIALS ? partials : CLSEG_SUM_MAX_PARTIALS,
+                                            &local, &groups);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    /* The group count depends only on n and the tunables, so the summation order, and with it
-     * every bit of the result, is the same on every run. */
-    size_t local = (size_t)wg, groups = (n + local - 1) / local;
-    size_t cap = (size_t)max_groups < CLSEG_SUM_MAX_PARTIALS ? (size_t)max_groups : CLSEG_SUM_MAX_PARTIALS;
-    if (groups > cap)
-        groups = cap;
-    if (groups > clseg_tensor_numel(t[2]))
-        groups = clseg_tensor_numel(t[2]);
     size_t global = groups * local;
     clseg_ocl_arg stage1[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_UINT(n), CLSEG_ARG_TENSOR(t[2])};
     st = clseg_ocl_run(ctx, PROGRAM, "sum_partial", stage1, CLSEG_NARGS(stage1), 1, &global, &local);

@@ -9,23 +9,12 @@ clseg_status clseg_ocl_loss(clseg_context *ctx, const void *params, clseg_tensor
 {
     const clseg_loss_params *p = params;
     size_t n = clseg_tensor_numel(t[0]);
-    long wg = 0, max_groups = 0;
-    clseg_status st = clseg_ocl_check_count(ctx, "loss", n);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_tunable(ctx, PROGRAM, "LOSS_WG", &wg);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_tunable(ctx, PROGRAM, "LOSS_GROUPS", &max_groups);
+    size_t local = 0, groups = 0;
+    /* at most min(n, CLSEG_LOSS_MAX_PARTIALS) groups: what clseg_loss_workspace_bytes() provides for */
+    clseg_status st =
+        clseg_ocl_reduce_grid(ctx, PROGRAM, "LOSS_WG", "LOSS_GROUPS", n, CLSEG_LOSS_MAX_PARTIALS, &local, &groups);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    /* The group count depends only on n and the tunables: a fixed summation order. It never
-     * exceeds min(n, CLSEG_LOSS_MAX_PARTIALS), what clseg_loss_workspace_bytes() provides for. */
-    size_t local = (size_t)wg, groups = (n + local - 1) / local;
-    if (max_groups < 1)
-        max_groups = 1;
-    if (groups > (size_t)max_groups)
-        groups = (size_t)max_groups;
-    if (groups > CLSEG_LOSS_MAX_PARTIALS)
-        groups = CLSEG_LOSS_MAX_PARTIALS;
     size_t global = groups * local;
     cl_uint kind = (cl_uint)p->kind;
     clseg_tensor *ws = t[4];

@@ -58,6 +58,14 @@ clseg_status clseg_ocl_find_device(const clseg_device_info *want, cl_platform_id
 clseg_status clseg_ocl_run_1d(clseg_context *ctx, const char *program, const char *kernel, const char *wg_tunable,
                               const clseg_ocl_arg *args, size_t nargs, size_t n);
 
+/* The grid of a two-stage reduction over n values: work-groups of the program's tunable wg_tunable,
+ * as many as n needs but at most the tunable groups_tunable and max_groups (what the workspace
+ * holds partials for). It depends only on n and the tunables, so the summation order, and every
+ * bit of the result, is the same on every run. Checks n with clseg_ocl_check_count. */
+clseg_status clseg_ocl_reduce_grid(clseg_context *ctx, const char *program, const char *wg_tunable,
+                                   const char *groups_tunable, size_t n, size_t max_groups, size_t *local,
+                                   size_t *groups);
+
 /* Fails with NOT_SUPPORTED when count is above what kernels index with 32-bit integers (2^31). */
 clseg_status clseg_ocl_check_count(clseg_context *ctx, const char *op, size_t count);
 

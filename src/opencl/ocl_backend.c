@@ -146,6 +146,28 @@ clseg_status clseg_ocl_tunable(clseg_context *ctx, const char *program, const ch
     return clseg_program_cache_tunable(ctx, program, name, value);
 }
 
+clseg_status clseg_ocl_reduce_grid(clseg_context *ctx, const char *program, const char *wg_tunable,
+                                   const char *groups_tunable, size_t n, size_t max_groups, size_t *local,
+                                   size_t *groups)
+{
+    long wg = 0, most = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, program, n);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, program, wg_tunable, &wg);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, program, groups_tunable, &most);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    size_t g = (n + (size_t)wg - 1) / (size_t)wg;
+    if (most >= 1 && g > (size_t)most)
+        g = (size_t)most;
+    if (g > max_groups)
+        g = max_groups;
+    *local = (size_t)wg;
+    *groups = g > 0 ? g : 1;
+    return CLSEG_STATUS_SUCCESS;
+}
+
 clseg_status clseg_ocl_run_1d(clseg_context *ctx, const char *program, const char *kernel, const char *wg_tunable,
                               const clseg_ocl_arg *args, size_t nargs, size_t n)
 {
