@@ -39,7 +39,7 @@ static void print_report(const clseg_dataset *ds)
 
 int cmd_data(int argc, char **argv)
 {
-    clseg_dataset_options opts = {false};
+    clseg_dataset_options opts = {.strict = false};
     const char *root = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -41,12 +41,19 @@ CLSEG_API const char *clseg_skip_reason_str(clseg_skip_reason reason);
 typedef struct clseg_dataset_options {
     /* Fail on the first bad file or folder instead of skipping it. */
     bool strict;
+    /* Keep images that have no _mask file (new scans to predict on): their slices have
+     * has_mask false and an all-zero mask. Otherwise they are skipped (CLSEG_SKIP_NO_MASK). */
+    bool allow_missing_masks;
 } clseg_dataset_options;
 
 /* Reads every patient folder under root (in name order; slices by N) into host memory; images
- * keep their 8-bit samples, masks become {0,1}. opts may be NULL (not strict). Fails when root
- * is missing or holds no usable slice; in strict mode also on the first problem, whose message
- * names the file. err (may be NULL) receives the message. */
+ * keep their 8-bit samples, masks become {0,1}. root may also be a single patient folder (its
+ * .tif files directly inside; the folder's name is the patient's) or a single image file (a
+ * one-slice dataset whose patient is the file's folder; its mask is <stem>_mask.tif beside it,
+ * and any file name is accepted, N being 0 when the name has no _<N>). opts may be NULL (not
+ * strict, masks required). Fails when root is missing or holds no usable slice; in strict mode
+ * also on the first problem, whose message names the file. err (may be NULL) receives the
+ * message. */
 CLSEG_API clseg_status clseg_dataset_load(const char *root, const clseg_dataset_options *opts, clseg_dataset **out,
                                           char *err, size_t err_size);
 CLSEG_API void clseg_dataset_destroy(clseg_dataset *ds);
@@ -74,10 +81,11 @@ typedef struct clseg_slice_info {
     int number;             /* N of <PATIENT>_<N>.tif */
     int width, height, channels;
     bool tumour;            /* the mask has at least one pixel set */
+    bool has_mask;          /* false: no mask file (allow_missing_masks); mask is all zeros */
     const uint8_t *image;   /* height x width x channels, interleaved */
     const uint8_t *mask;    /* height x width, values 0 and 1 */
     const char *image_path;
-    const char *mask_path;
+    const char *mask_path;  /* NULL when has_mask is false */
 } clseg_slice_info;
 
 CLSEG_API clseg_status clseg_dataset_slice(const clseg_dataset *ds, size_t index, clseg_slice_info *info);
@@ -118,6 +126,10 @@ typedef enum clseg_normalize {
     CLSEG_NORMALIZE_VOLUME
 } clseg_normalize;
 
+/* "unit", "volume"; parse returns INVALID_ARGUMENT for other names. */
+CLSEG_API const char *clseg_normalize_str(clseg_normalize mode);
+CLSEG_API clseg_status clseg_normalize_parse(const char *name, clseg_normalize *mode);
+
 /* Random transforms, the same geometry for image and mask; a zero field turns its one off. */
 typedef struct clseg_augment_options {
     float flip_probability; /* horizontal flip */
@@ -148,6 +160,9 @@ typedef struct clseg_loader_options {
      * (oversampling them); 0: every slice once per epoch. */
     float tumour_fraction;
     uint64_t seed;            /* the same seed gives the same batches in the same order */
+    /* The sequence number (epoch * batches_per_epoch + index) of the first batch delivered:
+     * a resumed run continues the exact batch sequence of an uninterrupted one. 0: the start. */
+    uint64_t first_batch;
 } clseg_loader_options;
 
 /* Batch size 8, native size, all channels, unit scaling, shuffled, no augmentation, seed 1. */
@@ -174,6 +189,14 @@ CLSEG_API clseg_status clseg_loader_next(clseg_loader *loader, clseg_batch *batc
 CLSEG_API size_t clseg_loader_batches_per_epoch(const clseg_loader *loader);
 /* Stops the thread and frees everything. */
 CLSEG_API void clseg_loader_destroy(clseg_loader *loader);
+
+/* --- writing slices --------------------------------------------------------------------- */
+
+/* Writes an 8-bit TIFF as the kaggle_3m files are (classic little-endian, uncompressed,
+ * interleaved, padded last strip): channels 1 (a mask: 0/255) or 3. Atomic: a failed write
+ * leaves any old file as it was; err names path and the problem. */
+CLSEG_API clseg_status clseg_tiff_write(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                                        char *err, size_t err_size);
 
 /* --- phantoms: a synthetic dataset in the kaggle_3m layout and file format --------------- */
 

@@ -83,7 +83,8 @@ typedef enum clseg_status {
     CLSEG_STATUS_CONTEXT_MISMATCH = -2056, /* objects from two different contexts were mixed */
     CLSEG_STATUS_VERIFY_FAILED = -2057,    /* a kernel disagreed with the reference backend */
     CLSEG_STATUS_INTERRUPTED = -2058,      /* the caller asked the work to stop */
-    CLSEG_STATUS_INTERNAL = -2059          /* a bug in clseg: please report it */
+    CLSEG_STATUS_INTERNAL = -2059,         /* a bug in clseg: please report it */
+    CLSEG_STATUS_NOT_FINITE = -2060        /* a loss or value became NaN or infinite */
 } clseg_status;
 
 /* A fixed description such as "invalid buffer size (CL_INVALID_BUFFER_SIZE)"; never NULL. */

@@ -81,6 +81,7 @@ const char *clseg_status_str(clseg_status status)
         S(VERIFY_FAILED, "verification failed");
         S(INTERRUPTED, "interrupted");
         S(INTERNAL, "internal error");
+        S(NOT_FINITE, "a value is NaN or infinite");
     }
     return "unknown status";
 }

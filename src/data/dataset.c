@@ -516,7 +516,7 @@ clseg_status clseg_dataset_slice(const clseg_dataset *ds, size_t index, clseg_sl
         return CLSEG_STATUS_INVALID_ARGUMENT;
     const data_slice *s = &ds->slices[index];
     *info = (clseg_slice_info){s->patient, s->number, (int)s->width, (int)s->height, ds->channels, s->tumour,
-                               s->image, s->mask, s->image_path, s->mask_path};
+                               true, s->image, s->mask, s->image_path, s->mask_path};
     return CLSEG_STATUS_SUCCESS;
 }
 

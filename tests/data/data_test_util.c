@@ -164,7 +164,7 @@ char *dt_write_file(const char *dir, const char *name, const void *data, size_t 
 
 clseg_dataset *dt_load(const char *root, bool strict, clseg_status want, char *err, size_t err_size)
 {
-    clseg_dataset_options o = {strict};
+    clseg_dataset_options o = {.strict = strict};
     clseg_dataset *ds = NULL;
     err[0] = '\0';
     clseg_status st = clseg_dataset_load(root, &o, &ds, err, err_size);
