@@ -44,6 +44,13 @@ CLSEG_API clseg_status clseg_checkpoint_load(clseg_net *net, const char *path, c
 CLSEG_API clseg_status clseg_checkpoint_meta(const char *path, const char *key, char *value, size_t value_size,
                                              char *err, size_t err_size);
 
+/* Builds the model a checkpoint's metadata describes (clseg_model_build with the stored
+ * configuration) and copies the checkpoint's other metadata (e.g. the trainer's "clseg.train.*"
+ * keys) into the new net; the net is not planned and holds no values yet: plan it, then
+ * clseg_checkpoint_load. A checkpoint without clseg's model keys (e.g. a bare PyTorch state
+ * dict) is INVALID_ARGUMENT, with a message naming path. */
+CLSEG_API clseg_status clseg_checkpoint_build_net(const char *path, clseg_net **out, char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif
