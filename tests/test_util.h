@@ -20,7 +20,7 @@ clseg_context *test_context(const char *selector);
 /* A fresh empty folder under $TMPDIR (or /tmp); the caller frees the string. */
 char *test_tmpdir(const char *prefix);
 
-/* Removes a folder and what it holds (one level deep: enough for the tests' folders). */
+/* Removes a folder and everything below it. */
 void test_rmdir(const char *dir);
 
 /* Runs the suite and returns the process exit code. OpenCL suites run without fork(): a

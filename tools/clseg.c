@@ -15,6 +15,7 @@ static const struct {
     {"data", cmd_data, "load a dataset and report its patients, slices and skipped files"},
     {"bench", cmd_bench, "benchmarks: 'bench ops' times every op at U-Net's shapes"},
     {"summary", cmd_summary, "a model's layers, parameters, GFLOPs and planned memory"},
+    {"train", cmd_train, "train a model on a dataset folder, or resume a run"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,290 @@
+/* Preparing a run: a new one from options, or a stopped one from its folder's last checkpoint
+ * (options, split, weights, optimiser moments, step and history as they were). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clseg/checkpoint.h"
+#include "train/train_internal.h"
+#include "util/files.h"
+
+static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...) CLSEG_PRINTF(3, 4);
+static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...)
+{
+    if (t->err != NULL && t->err_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(t->err, t->err_size, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+void trainer_say(const trainer *t, const char *fmt, ...)
+{
+    if (t->cb == NULL || t->cb->message == NULL)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    t->cb->message(t->cb->user, text);
+}
+
+static clseg_status set_paths(trainer *t, const char *run_dir)
+{
+    t->run_dir = train_path(run_dir, ".");
+    t->last_path = train_path(run_dir, TRAIN_LAST);
+    t->best_path = train_path(run_dir, TRAIN_BEST);
+    t->csv_path = train_path(run_dir, TRAIN_METRICS);
+    t->png_path = train_path(run_dir, TRAIN_CURVES);
+    if (!t->run_dir || !t->last_path || !t->best_path || !t->csv_path || !t->png_path)
+        return fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
+    t->run_dir[strlen(run_dir)] = '\0'; /* drop the "/." */
+    return CLSEG_STATUS_SUCCESS;
+}
+
+static clseg_status load_data(trainer *t)
+{
+    char msg[1024];
+    clseg_status st = clseg_dataset_load(t->o.data, NULL, &t->ds, msg, sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return fail(t, st, "cannot use the dataset %s: %s", t->o.data, msg);
+    int have = clseg_dataset_channels(t->ds);
+    for (int i = 0; i < t->o.channel_count; i++)
+        if (t->o.channels[i] >= have)
+            return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "channel %d was chosen, but the slices in %s have %d",
+                        t->o.channels[i], t->o.data, have);
+    int fed = t->o.channel_count > 0 ? t->o.channel_count : have;
+    if (fed != t->o.model.in_channels)
+        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+                    "the model takes %lld input channels, but %d are fed from %s (choose the channels)",
+                    (long long)t->o.model.in_channels, fed, t->o.data);
+    t->shape = (clseg_shape){t->o.batch, fed, t->o.size, t->o.size};
+    trainer_say(t, "dataset %s: %zu patients, %zu slices (%zu with tumour)%s", t->o.data,
+                clseg_dataset_patient_count(t->ds), clseg_dataset_slice_count(t->ds),
+                clseg_dataset_tumour_slice_count(t->ds), clseg_dataset_skipped(t->ds) ? "; some files skipped" : "");
+    return CLSEG_STATUS_SUCCESS;
+}
+
+/* The subset's patient names, comma-separated, malloc'd. */
+static char *patient_list(const trainer *t, clseg_subset subset)
+{
+    const size_t *p = NULL;
+    size_t n = clseg_split_patients(t->split, subset, &p), len = 1;
+    clseg_patient_info info;
+    for (size_t i = 0; i < n; i++)
+        if (clseg_dataset_patient(t->ds, p[i], &info) == CLSEG_STATUS_SUCCESS)
+            len += strlen(info.name) + 1;
+    char *s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (clseg_dataset_patient(t->ds, p[i], &info) == CLSEG_STATUS_SUCCESS)
+            strcat(strcat(s, i ? "," : ""), info.name);
+    return s;
+}
+
+/* Records the split in the net's metadata (for resuming and for clseg eval --split) and in
+ * split.txt (for people). */
+static clseg_status use_split(trainer *t)
+{
+    t->train_count = clseg_split_slices(t->split, CLSEG_SUBSET_TRAIN, &t->train_slices);
+    t->val_count = clseg_split_slices(t->split, CLSEG_SUBSET_VAL, &t->val_slices);
+    if (t->train_count < (size_t)t->o.batch)
+        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+                    "the training split of %s has %zu slices, fewer than one batch of %d (lower the batch size "
+                    "or the validation fraction)",
+                    t->o.data, t->train_count, t->o.batch);
+    char *train = patient_list(t, CLSEG_SUBSET_TRAIN), *val = patient_list(t, CLSEG_SUBSET_VAL);
+    clseg_status st = train && val ? CLSEG_STATUS_SUCCESS : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_net_set_meta(t->net, TRAIN_KEY_TRAIN_PATIENTS, train);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_net_set_meta(t->net, TRAIN_KEY_VAL_PATIENTS, val);
+    char *path = train_path(t->run_dir, TRAIN_SPLIT);
+    if (st == CLSEG_STATUS_SUCCESS && path != NULL) {
+        size_t len = strlen(train) + strlen(val) + 64;
+        char *text = malloc(len);
+        if (text != NULL) {
+            snprintf(text, len, "train: %s\nvalidation: %s\n", train, val);
+            const void *parts[] = {text};
+            size_t sizes[] = {strlen(text)};
+            st = clseg_write_file_atomic(path, parts, sizes, 1, t->err, t->err_size);
+            free(text);
+        }
+    }
+    trainer_say(t, "split: %zu training slices, %zu validation slices (patients %s)", t->train_count, t->val_count,
+                val && val[0] ? val : "none");
+    free(path);
+    free(train);
+    free(val);
+    return st == CLSEG_STATUS_OUT_OF_HOST_MEMORY ? fail(t, st, "out of host memory") : st;
+}
+
+static clseg_status build_and_plan(trainer *t)
+{
+    char msg[512];
+    clseg_status st = clseg_model_build(&t->o.model, &t->net, msg, sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return fail(t, st, "cannot build the model: %s", msg);
+    st = train_options_store(t->net, &t->o);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return fail(t, st, "cannot record the options: %s", clseg_status_str(st));
+    return CLSEG_STATUS_SUCCESS;
+}
+
+static clseg_status plan(trainer *t)
+{
+    clseg_status st = clseg_net_plan(t->net, t->ctx, t->shape, CLSEG_NET_TRAIN, t->o.seed);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return fail(t, st, "cannot plan the %s for training at %lldx%lldx%lldx%lld on this device: %s",
+                    t->o.model.name, (long long)t->shape.n, (long long)t->shape.c, (long long)t->shape.h,
+                    (long long)t->shape.w, clseg_context_last_error(t->ctx));
+    return CLSEG_STATUS_SUCCESS;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat s;
+    return stat(path, &s) == 0;
+}
+
+clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
+{
+    clseg_status st = train_options_check(opts, t->err, t->err_size);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    t->o = *opts;
+    t->autoencoder = strcmp(t->o.model.name, "autoencoder") == 0;
+    if (t->autoencoder)
+        t->o.loss = CLSEG_LOSS_MSE;
+    if ((st = set_paths(t, opts->run_dir)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    if (file_exists(t->last_path))
+        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+                    "%s already holds a run (%s): resume it (--resume %s) or choose another folder", t->run_dir,
+                    TRAIN_LAST, t->run_dir);
+    if ((st = clseg_mkdir_p(t->run_dir, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    if ((st = load_data(t)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    char msg[512];
+    st = clseg_split_random(t->ds, t->o.seed, t->o.val_fraction, 0.0, &t->split, msg, sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return fail(t, st, "cannot split %s: %s", t->o.data, msg);
+    if ((st = build_and_plan(t)) != CLSEG_STATUS_SUCCESS || (st = use_split(t)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    t->state = (clseg_train_state){0, 0, {t->o.seed, 0, 0, 0}, -INFINITY};
+    return plan(t);
+}
+
+/* Splits a comma-separated list in place into names; returns the count. */
+static size_t split_names(char *list, char **names, size_t max)
+{
+    size_t n = 0;
+    for (char *p = list; *p != '\0' && n < max;) {
+        names[n++] = p;
+        char *comma = strchr(p, ',');
+        if (comma == NULL)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return n;
+}
+
+static clseg_status restore_split(trainer *t)
+{
+    static const char *const keys[2] = {TRAIN_KEY_TRAIN_PATIENTS, TRAIN_KEY_VAL_PATIENTS};
+    char *lists[2] = {NULL, NULL}, **names[2] = {NULL, NULL};
+    size_t counts[2] = {0, 0};
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (int k = 0; k < 2 && st == CLSEG_STATUS_SUCCESS; k++) {
+        size_t cap = 1 << 20;
+        lists[k] = malloc(cap);
+        names[k] = malloc(65536 * sizeof *names[k]);
+        if (lists[k] == NULL || names[k] == NULL)
+            st = fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
+        else if ((st = clseg_checkpoint_meta(t->last_path, keys[k], lists[k], cap, t->err, t->err_size)) ==
+                 CLSEG_STATUS_SUCCESS)
+            counts[k] = split_names(lists[k], names[k], 65536);
+    }
+    char msg[512];
+    if (st == CLSEG_STATUS_SUCCESS) {
+        st = clseg_split_from_lists(t->ds, (const char *const *)names[0], counts[0], (const char *const *)names[1],
+                                    counts[1], NULL, 0, &t->split, msg, sizeof msg);
+        if (st != CLSEG_STATUS_SUCCESS)
+            fail(t, st, "the run's split does not fit %s: %s", t->o.data, msg);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(lists[k]);
+        free(names[k]);
+    }
+    return st;
+}
+
+/* The position inside an interrupted epoch. */
+static clseg_status restore_position(trainer *t)
+{
+    char v[64];
+    t->batch_in_epoch = 0;
+    t->epoch_loss_sum = 0.0;
+    if (clseg_checkpoint_meta(t->last_path, TRAIN_KEY_BATCH_IN_EPOCH, v, sizeof v, NULL, 0) == CLSEG_STATUS_SUCCESS)
+        t->batch_in_epoch = (size_t)strtoull(v, NULL, 10);
+    if (clseg_checkpoint_meta(t->last_path, TRAIN_KEY_EPOCH_LOSS_SUM, v, sizeof v, NULL, 0) == CLSEG_STATUS_SUCCESS)
+        t->epoch_loss_sum = strtod(v, NULL);
+    return CLSEG_STATUS_SUCCESS;
+}
+
+clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, const char *data)
+{
+    if (run_dir == NULL || run_dir[0] == '\0')
+        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "no run folder given to resume");
+    clseg_status st = set_paths(t, run_dir);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    if (!file_exists(t->last_path))
+        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "%s holds no run to resume (no %s)", t->run_dir, TRAIN_LAST);
+    if ((st = clseg_train_options_load(t->last_path, &t->o, &t->data_storage, t->err, t->err_size)) !=
+        CLSEG_STATUS_SUCCESS)
+        return st;
+    t->o.run_dir = t->run_dir;
+    if (data != NULL)
+        t->o.data = data;
+    if (epochs > 0)
+        t->o.epochs = epochs;
+    t->autoencoder = strcmp(t->o.model.name, "autoencoder") == 0;
+    if ((st = train_options_check(&t->o, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS ||
+        (st = load_data(t)) != CLSEG_STATUS_SUCCESS || (st = restore_split(t)) != CLSEG_STATUS_SUCCESS ||
+        (st = build_and_plan(t)) != CLSEG_STATUS_SUCCESS || (st = use_split(t)) != CLSEG_STATUS_SUCCESS ||
+        (st = plan(t)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    if ((st = clseg_checkpoint_load(t->net, t->last_path, &t->state, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS)
+        return st;
+    restore_position(t);
+    if ((st = train_history_read(&t->history, t->csv_path, t->state.epoch, t->err, t->err_size)) !=
+        CLSEG_STATUS_SUCCESS)
+        return st;
+    trainer_say(t, "resuming %s at epoch %lld, batch %zu (step %lld)", t->run_dir, (long long)t->state.epoch + 1,
+                t->batch_in_epoch, (long long)t->state.step);
+    return CLSEG_STATUS_SUCCESS;
+}
+
+void trainer_release(trainer *t)
+{
+    clseg_net_destroy(t->net);
+    clseg_split_destroy(t->split);
+    clseg_dataset_destroy(t->ds);
+    train_history_free(&t->history);
+    free(t->data_storage);
+    free(t->run_dir);
+    free(t->last_path);
+    free(t->best_path);
+    free(t->csv_path);
+    free(t->png_path);
+}
