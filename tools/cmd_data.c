@@ -5,12 +5,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: clseg data --data DIR [--strict]\n\n"
+    fprintf(f, "usage: clseg data --data DIR [--strict] [--allow-missing-masks]\n\n"
                "Loads a kaggle_3m-style dataset (one folder per patient of <PATIENT>_<N>.tif slices\n"
                "and <PATIENT>_<N>_mask.tif masks) and prints its patients, slices and slices with\n"
                "tumour, and every file it skipped with the reason.\n\n"
-               "  --data DIR   the dataset's root folder\n"
-               "  --strict     fail on the first bad file or folder instead of skipping it\n");
+               "  --data DIR             the dataset's root folder, one patient's folder, or one\n"
+               "                         image file (its mask <stem>_mask.tif beside it)\n"
+               "  --strict               fail on the first bad file or folder instead of skipping it\n"
+               "  --allow-missing-masks  keep images without a mask (scans to predict on)\n");
 }
 
 static void print_report(const clseg_dataset *ds)
@@ -47,6 +49,8 @@ int cmd_data(int argc, char **argv)
             return CLI_OK;
         } else if (strcmp(argv[i], "--strict") == 0) {
             opts.strict = true;
+        } else if (strcmp(argv[i], "--allow-missing-masks") == 0) {
+            opts.allow_missing_masks = true;
         } else if (strncmp(argv[i], "--data=", 7) == 0) {
             root = argv[i] + 7;
         } else if (strcmp(argv[i], "--data") == 0) {
@@ -75,6 +79,14 @@ int cmd_data(int argc, char **argv)
     printf("%s: %zu patients, %zu slices, %zu with tumour, %d channel%s\n", root, clseg_dataset_patient_count(ds),
            clseg_dataset_slice_count(ds), clseg_dataset_tumour_slice_count(ds), clseg_dataset_channels(ds),
            clseg_dataset_channels(ds) == 1 ? "" : "s");
+    size_t unmasked = 0;
+    for (size_t i = 0; i < clseg_dataset_slice_count(ds); i++) {
+        clseg_slice_info si;
+        clseg_dataset_slice(ds, i, &si);
+        unmasked += !si.has_mask;
+    }
+    if (unmasked > 0)
+        printf("%zu slice%s without a mask\n", unmasked, unmasked == 1 ? "" : "s");
     bool csv = false; /* flag the patients data.csv leaves out, when there is one */
     for (size_t p = 0; p < clseg_dataset_patient_count(ds); p++) {
         clseg_patient_info pi;

@@ -1,4 +1,7 @@
-/* Walking a kaggle_3m-style folder: patients, slice/mask pairing, the skip report, data.csv. */
+/* Walking a kaggle_3m-style folder: patients, slice/mask pairing, the skip report, data.csv;
+ * also a single patient folder or a single image file. */
+#define _XOPEN_SOURCE 700 /* realpath, to name the patient of "." */
+
 #include "data/dataset.h"
 
 #include <dirent.h>
@@ -66,6 +69,7 @@ const char *clseg_skip_reason_str(clseg_skip_reason reason)
 typedef struct load_state {
     clseg_dataset *ds;
     bool strict;
+    bool allow_missing_masks;
     char *err;
     size_t err_size;
 } load_state;
@@ -187,16 +191,19 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
     return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
 }
 
+/* The length of the .tif or .tiff ending of name's first n characters; 0 when it has none. */
+static size_t tif_ext_len(const char *name, size_t n)
+{
+    return ends_with(name, n, ".tiff") ? 5 : ends_with(name, n, ".tif") ? 4 : 0;
+}
+
 /* 1: a slice name (number and mask flag set); 0: not a .tif (ignored); -1: a .tif misnamed. */
 static int parse_slice_name(const char *name, const char *patient, long *number, bool *mask)
 {
-    size_t n = strlen(name);
-    if (ends_with(name, n, ".tiff"))
-        n -= 5;
-    else if (ends_with(name, n, ".tif"))
-        n -= 4;
-    else
+    size_t n = strlen(name), ext = tif_ext_len(name, n);
+    if (ext == 0)
         return 0;
+    n -= ext;
     *mask = ends_with(name, n, "_mask");
     if (*mask)
         n -= 5;
@@ -260,17 +267,18 @@ static bool binarize_mask(const tiff_image *m, uint8_t *dst)
     return any;
 }
 
+/* Loads an image and its mask (mask_path NULL: no mask file, the slice gets an all-zero mask). */
 static clseg_status add_slice(load_state *ls, size_t patient, long number, const char *image_path,
                               const char *mask_path)
 {
     clseg_dataset *ds = ls->ds;
     tiff_image im = {0}, mk = {0};
-    bool im_ok = false, mk_ok = false;
+    bool im_ok = false, mk_ok = mask_path == NULL;
     clseg_status st = read_tiff(ls, image_path, &im, &im_ok);
-    if (st == CLSEG_STATUS_SUCCESS)
+    if (st == CLSEG_STATUS_SUCCESS && mask_path != NULL)
         st = read_tiff(ls, mask_path, &mk, &mk_ok);
     if (st == CLSEG_STATUS_SUCCESS && im_ok && mk_ok) {
-        if (im.width != mk.width || im.height != mk.height) {
+        if (mask_path != NULL && (im.width != mk.width || im.height != mk.height)) {
             st = problem(ls, CLSEG_SKIP_SIZE_MISMATCH, "%s: image is %ux%u but its mask %s is %ux%u", image_path,
                          im.width, im.height, mask_path, mk.width, mk.height);
             im_ok = false;
@@ -287,9 +295,15 @@ static clseg_status add_slice(load_state *ls, size_t patient, long number, const
     }
     size_t px = (size_t)im.width * im.height;
     uint8_t *both = realloc(im.pixels, px * (im.channels + 1));
-    data_slice s = {patient, (int)number, im.width, im.height, false, both, NULL, data_strdup(image_path),
-                    data_strdup(mask_path)};
-    if (both == NULL || s.image_path == NULL || s.mask_path == NULL ||
+    data_slice s = {.patient = patient,
+                    .number = (int)number,
+                    .width = im.width,
+                    .height = im.height,
+                    .has_mask = mask_path != NULL,
+                    .image = both,
+                    .image_path = data_strdup(image_path),
+                    .mask_path = mask_path != NULL ? data_strdup(mask_path) : NULL};
+    if (both == NULL || s.image_path == NULL || (mask_path != NULL && s.mask_path == NULL) ||
         !data_reserve((void **)&ds->slices, &ds->slice_cap, ds->slice_count + 1, sizeof *ds->slices)) {
         free(both != NULL ? both : im.pixels);
         free(s.image_path);
@@ -298,7 +312,10 @@ static clseg_status add_slice(load_state *ls, size_t patient, long number, const
         return oom(ls, image_path);
     }
     s.mask = both + px * im.channels;
-    s.tumour = binarize_mask(&mk, s.mask);
+    if (mask_path != NULL)
+        s.tumour = binarize_mask(&mk, s.mask);
+    else
+        memset(s.mask, 0, px);
     tiff_image_free(&mk);
     ds->channels = (int)im.channels;
     ds->slices[ds->slice_count++] = s;
@@ -328,7 +345,7 @@ static clseg_status load_pairs(load_state *ls, size_t patient, slice_file *files
         if (st == CLSEG_STATUS_SUCCESS && !repeated) {
             if (image == NULL)
                 st = problem(ls, CLSEG_SKIP_NO_IMAGE, "%s: mask without its image", mask);
-            else if (mask == NULL)
+            else if (mask == NULL && !ls->allow_missing_masks)
                 st = problem(ls, CLSEG_SKIP_NO_MASK, "%s: image without its _mask file", image);
             else
                 st = add_slice(ls, patient, files[i].number, image, mask);
@@ -345,20 +362,34 @@ static void free_slice_files(slice_file *files, size_t count)
     free(files);
 }
 
-static clseg_status load_patient(load_state *ls, const char *root, const char *name)
+/* Records the patient whose slices are first .. the last one loaded, when it has any. */
+static clseg_status add_patient(load_state *ls, const char *name, size_t first, const char *where)
 {
     clseg_dataset *ds = ls->ds;
-    char *dir = join_path(root, name);
-    if (dir == NULL)
-        return oom(ls, root);
+    if (ds->slice_count == first)
+        return CLSEG_STATUS_SUCCESS;
+    data_patient p = {data_strdup(name), first, ds->slice_count - first, 0, NULL};
+    for (size_t i = first; i < ds->slice_count; i++)
+        p.tumour += ds->slices[i].tumour;
+    if (p.name == NULL ||
+        !data_reserve((void **)&ds->patients, &ds->patient_cap, ds->patient_count + 1, sizeof *ds->patients)) {
+        free(p.name);
+        return oom(ls, where);
+    }
+    ds->patients[ds->patient_count++] = p;
+    return CLSEG_STATUS_SUCCESS;
+}
+
+/* The slices of the patient folder dir, whose files are named after name. */
+static clseg_status load_patient(load_state *ls, const char *dir, const char *name)
+{
+    clseg_dataset *ds = ls->ds;
     char **names = NULL;
     size_t count = 0;
     char msg[1024];
     clseg_status st = list_dir(dir, false, &names, &count, msg, sizeof msg);
-    if (st != CLSEG_STATUS_SUCCESS) {
-        free(dir);
-        return st == CLSEG_STATUS_IO ? problem(ls, CLSEG_SKIP_UNREADABLE, "%s", msg) : oom(ls, root);
-    }
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st == CLSEG_STATUS_IO ? problem(ls, CLSEG_SKIP_UNREADABLE, "%s", msg) : oom(ls, dir);
     slice_file *files = calloc(count > 0 ? count : 1, sizeof *files);
     size_t nfiles = 0, misnamed = 0;
     if (files == NULL)
@@ -389,19 +420,8 @@ static clseg_status load_patient(load_state *ls, const char *root, const char *n
         st = load_pairs(ls, ds->patient_count, files, nfiles);
     }
     free_slice_files(files, nfiles);
-    if (st == CLSEG_STATUS_SUCCESS && ds->slice_count > first) {
-        data_patient p = {data_strdup(name), first, ds->slice_count - first, 0, NULL};
-        for (size_t i = first; i < ds->slice_count; i++)
-            p.tumour += ds->slices[i].tumour;
-        if (p.name == NULL ||
-            !data_reserve((void **)&ds->patients, &ds->patient_cap, ds->patient_count + 1, sizeof *ds->patients)) {
-            free(p.name);
-            st = oom(ls, dir);
-        } else {
-            ds->patients[ds->patient_count++] = p;
-        }
-    }
-    free(dir);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = add_patient(ls, name, first, dir);
     return st;
 }
 
@@ -425,6 +445,172 @@ static clseg_status load_csv(load_state *ls, const char *root)
     return st;
 }
 
+/* A malloc'd copy of the first n characters of s. */
+static char *copy_prefix(const char *s, size_t n)
+{
+    char *copy = malloc(n + 1);
+    if (copy != NULL) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    return copy;
+}
+
+/* The folder part of a file's path ("." when it has none); malloc'd. */
+static char *parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return data_strdup(".");
+    return copy_prefix(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/* The folder's own name, trailing slashes dropped; ".", ".." and "/" are resolved to a real
+ * name (the patient of "clseg data --data ." is the current folder's). malloc'd or NULL. */
+static char *folder_name(const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    size_t b = n;
+    while (b > 0 && dir[b - 1] != '/')
+        b--;
+    bool odd = n == b || (n - b == 1 && dir[b] == '.') || (n - b == 2 && dir[b] == '.' && dir[b + 1] == '.') ||
+               (n == 1 && dir[0] == '/');
+    if (!odd)
+        return copy_prefix(dir + b, n - b);
+    char *real = realpath(dir, NULL);
+    if (real == NULL)
+        return data_strdup(dir);
+    const char *last = strrchr(real, '/');
+    char *name = data_strdup(last != NULL && last[1] != '\0' ? last + 1 : real);
+    free(real);
+    return name;
+}
+
+/* Whether dir holds a .tif or .tiff file directly; a folder that cannot be listed holds none. */
+static bool holds_tif_files(const char *dir)
+{
+    char **names = NULL;
+    size_t count = 0;
+    bool found = false;
+    if (list_dir(dir, false, &names, &count, NULL, 0) != CLSEG_STATUS_SUCCESS)
+        return false;
+    for (size_t i = 0; i < count && !found; i++)
+        found = tif_ext_len(names[i], strlen(names[i])) > 0;
+    free_names(names, count);
+    return found;
+}
+
+/* The rule for a folder given as root: it is ONE patient's folder when it holds .tif files
+ * itself and none of its subfolders holds any; otherwise it is a dataset root of patient
+ * folders (where stray .tif files beside them are ignored, as the kaggle_3m root has none).
+ * Subfolders are looked into only when the folder has .tif files, so a dataset root costs
+ * nothing extra. */
+static clseg_status is_patient_folder(const char *root, bool *patient, char *err, size_t err_size)
+{
+    *patient = false;
+    if (!holds_tif_files(root))
+        return CLSEG_STATUS_SUCCESS;
+    char **subdirs = NULL;
+    size_t count = 0;
+    clseg_status st = list_dir(root, true, &subdirs, &count, err, err_size);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    bool nested = false;
+    for (size_t i = 0; i < count && !nested && st == CLSEG_STATUS_SUCCESS; i++) {
+        char *sub = join_path(root, subdirs[i]);
+        if (sub == NULL) {
+            clseg_errbuf_set(err, err_size, "out of host memory listing '%s'", root);
+            st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+        } else {
+            nested = holds_tif_files(sub);
+        }
+        free(sub);
+    }
+    free_names(subdirs, count);
+    *patient = st == CLSEG_STATUS_SUCCESS && !nested;
+    return st;
+}
+
+/* Every patient folder under root, then data.csv. */
+static clseg_status load_root(load_state *ls, const char *root, size_t *folders)
+{
+    char **names = NULL;
+    size_t count = 0;
+    clseg_status st = list_dir(root, true, &names, &count, ls->err, ls->err_size);
+    for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++) {
+        char *dir = join_path(root, names[i]);
+        st = dir != NULL ? load_patient(ls, dir, names[i]) : oom(ls, root);
+        free(dir);
+    }
+    free_names(names, count);
+    *folders = count;
+    return st == CLSEG_STATUS_SUCCESS ? load_csv(ls, root) : st;
+}
+
+/* root as one patient's folder, named after it. */
+static clseg_status load_patient_folder(load_state *ls, const char *root)
+{
+    char *name = folder_name(root);
+    clseg_status st = name != NULL ? load_patient(ls, root, name) : oom(ls, root);
+    free(name);
+    return st;
+}
+
+/* A one-slice dataset: the image at path (a .tif whose extension is ext characters long), its
+ * mask <stem>_mask.tif beside it, N from a trailing _<N> of its name (else 0), and the patient
+ * named after its folder. */
+static clseg_status load_image_file(load_state *ls, const char *path, size_t ext)
+{
+    size_t stem = strlen(path) - ext;
+    const char *base = strrchr(path, '/');
+    size_t base_at = base != NULL ? (size_t)(base - path) + 1 : 0;
+    size_t digits = 0;
+    while (digits < stem - base_at && path[stem - 1 - digits] >= '0' && path[stem - 1 - digits] <= '9')
+        digits++;
+    long number = 0;
+    if (digits > 0 && digits <= 6 && stem - digits > base_at && path[stem - digits - 1] == '_')
+        number = strtol(path + stem - digits, NULL, 10);
+    /* the mask's ending as the image's first (.TIF beside .TIF), then the usual spellings */
+    const char *endings[] = {path + stem, ".tif", ".tiff"};
+    char *mask = NULL, *first_try = NULL;
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (size_t k = 0; k < 3 && mask == NULL && st == CLSEG_STATUS_SUCCESS; k++) {
+        size_t n = stem + strlen("_mask") + strlen(endings[k]) + 1;
+        char *candidate = malloc(n);
+        if (candidate == NULL) {
+            st = oom(ls, path);
+            break;
+        }
+        snprintf(candidate, n, "%.*s_mask%s", (int)stem, path, endings[k]);
+        struct stat sb;
+        if (stat(candidate, &sb) == 0 && S_ISREG(sb.st_mode))
+            mask = candidate;
+        else if (first_try == NULL)
+            first_try = candidate;
+        else
+            free(candidate);
+    }
+    char *dir = st == CLSEG_STATUS_SUCCESS ? parent_dir(path) : NULL;
+    char *name = dir != NULL ? folder_name(dir) : NULL;
+    if (st == CLSEG_STATUS_SUCCESS && name == NULL)
+        st = oom(ls, path);
+    if (st == CLSEG_STATUS_SUCCESS) {
+        if (mask == NULL && !ls->allow_missing_masks)
+            st = problem(ls, CLSEG_SKIP_NO_MASK, "%s: image without its _mask file (no %s)", path, first_try);
+        else
+            st = add_slice(ls, 0, number, path, mask);
+    }
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = add_patient(ls, name, 0, path);
+    free(name);
+    free(dir);
+    free(mask);
+    free(first_try);
+    return st;
+}
+
 clseg_status clseg_dataset_load(const char *root, const clseg_dataset_options *opts, clseg_dataset **out, char *err,
                                 size_t err_size)
 {
@@ -434,29 +620,49 @@ clseg_status clseg_dataset_load(const char *root, const clseg_dataset_options *o
     }
     *out = NULL;
     struct stat sb;
-    int found = stat(root, &sb);
-    if (found != 0 || !S_ISDIR(sb.st_mode)) {
-        clseg_errbuf_set(err, err_size, "dataset folder '%s': %s", root, found != 0 ? strerror(errno) : "not a folder");
+    if (stat(root, &sb) != 0) {
+        clseg_errbuf_set(err, err_size, "dataset folder '%s': %s", root, strerror(errno));
         return CLSEG_STATUS_IO;
+    }
+    size_t n = strlen(root), ext = 0;
+    bool folder = S_ISDIR(sb.st_mode), patient = false;
+    if (!folder) {
+        ext = S_ISREG(sb.st_mode) ? tif_ext_len(root, n) : 0;
+        if (ext == 0) {
+            clseg_errbuf_set(err, err_size, "dataset folder '%s': not a folder, nor a .tif image", root);
+            return CLSEG_STATUS_IO;
+        }
+        if (ends_with(root, n - ext, "_mask")) {
+            clseg_errbuf_set(err, err_size,
+                             "'%s' is a mask: give its image (the name without _mask) or the folder holding it", root);
+            return CLSEG_STATUS_INVALID_ARGUMENT;
+        }
+    } else {
+        clseg_status st = is_patient_folder(root, &patient, err, err_size);
+        if (st != CLSEG_STATUS_SUCCESS)
+            return st;
     }
     clseg_dataset *ds = calloc(1, sizeof *ds);
     if (ds == NULL) {
         clseg_errbuf_set(err, err_size, "out of host memory loading '%s'", root);
         return CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     }
-    load_state ls = {ds, opts != NULL && opts->strict, err, err_size};
-    char **names = NULL;
-    size_t count = 0;
-    clseg_status st = list_dir(root, true, &names, &count, err, err_size);
-    for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++)
-        st = load_patient(&ls, root, names[i]);
-    free_names(names, count);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = load_csv(&ls, root);
+    load_state ls = {ds, opts != NULL && opts->strict, opts != NULL && opts->allow_missing_masks, err, err_size};
+    size_t folders = 0;
+    clseg_status st = !folder ? load_image_file(&ls, root, ext)
+                      : patient ? load_patient_folder(&ls, root)
+                                : load_root(&ls, root, &folders);
     if (st == CLSEG_STATUS_SUCCESS && ds->slice_count == 0) {
-        clseg_errbuf_set(err, err_size, "dataset folder '%s': no usable slices (%zu patient folders, %zu problems%s%s)",
-                         root, count, ds->skip_count, ds->skip_count > 0 ? ", first: " : "",
-                         ds->skip_count > 0 ? ds->skips[0].message : "");
+        const char *first = ds->skip_count > 0 ? ds->skips[0].message : "";
+        if (!folder)
+            clseg_errbuf_set(err, err_size, "image '%s': not usable (%s)", root, first);
+        else if (patient)
+            clseg_errbuf_set(err, err_size, "patient folder '%s': no usable slices (%zu problems%s%s)", root,
+                             ds->skip_count, ds->skip_count > 0 ? ", first: " : "", first);
+        else
+            clseg_errbuf_set(err, err_size,
+                             "dataset folder '%s': no usable slices (%zu patient folders, %zu problems%s%s)", root,
+                             folders, ds->skip_count, ds->skip_count > 0 ? ", first: " : "", first);
         st = CLSEG_STATUS_BAD_FORMAT;
     }
     if (st != CLSEG_STATUS_SUCCESS) {
@@ -516,7 +722,7 @@ clseg_status clseg_dataset_slice(const clseg_dataset *ds, size_t index, clseg_sl
         return CLSEG_STATUS_INVALID_ARGUMENT;
     const data_slice *s = &ds->slices[index];
     *info = (clseg_slice_info){s->patient, s->number, (int)s->width, (int)s->height, ds->channels, s->tumour,
-                               true, s->image, s->mask, s->image_path, s->mask_path};
+                               s->has_mask, s->image, s->mask, s->image_path, s->mask_path};
     return CLSEG_STATUS_SUCCESS;
 }
 

@@ -13,10 +13,11 @@ typedef struct data_slice {
     int number;
     uint32_t width, height;
     bool tumour;
+    bool has_mask;  /* false: no mask file (allow_missing_masks); the mask is all zeros */
     uint8_t *image; /* height x width x channels, then height x width mask bytes in {0,1} */
     uint8_t *mask;  /* points into the same allocation as image */
     char *image_path;
-    char *mask_path;
+    char *mask_path; /* NULL without a mask file */
 } data_slice;
 
 typedef struct data_patient {

@@ -29,6 +29,8 @@ struct clseg_loader {
     size_t *pool, *tumour_pool, *clear_pool;
     size_t pool_count, tumour_count, clear_count;
     size_t *order; /* the current epoch's slices; the thread's alone */
+    uint64_t order_epoch;
+    bool order_made;
     size_t per_epoch;
     float *luts; /* patients x nsel x 256 */
     loader_slot slots[SLOTS];
@@ -85,8 +87,12 @@ static void fill(clseg_loader *l, loader_slot *slot, uint64_t seq)
 {
     uint64_t epoch = seq / l->per_epoch;
     size_t index = (size_t)(seq % l->per_epoch);
-    if (index == 0)
+    /* a loader started mid-epoch (first_batch) plans that epoch first, not only at index 0 */
+    if (!l->order_made || l->order_epoch != epoch) {
         plan_epoch(l, epoch);
+        l->order_epoch = epoch;
+        l->order_made = true;
+    }
     size_t start = index * (size_t)l->o.batch_size, left = l->pool_count - start;
     slot->n = left < (size_t)l->o.batch_size ? (int)left : l->o.batch_size;
     slot->epoch = epoch;
@@ -298,6 +304,7 @@ clseg_status clseg_loader_create(const clseg_dataset *ds, const clseg_loader_opt
     l->ds = ds;
     l->o = *opts;
     l->held = -1;
+    l->produced = l->consumed = opts->first_batch; /* slots are picked by sequence number mod SLOTS */
     l->nsel = opts->channel_count > 0 ? opts->channel_count : ds->channels;
     if (opts->channel_count == 0)
         for (int k = 0; k < ds->channels; k++)

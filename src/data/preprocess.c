@@ -6,6 +6,23 @@
 
 #include "data/dataset.h"
 
+static const char *const normalize_names[] = {"unit", "volume"};
+
+const char *clseg_normalize_str(clseg_normalize mode)
+{
+    return (unsigned)mode < sizeof normalize_names / sizeof normalize_names[0] ? normalize_names[mode] : "unknown";
+}
+
+clseg_status clseg_normalize_parse(const char *name, clseg_normalize *mode)
+{
+    for (size_t i = 0; name != NULL && mode != NULL && i < sizeof normalize_names / sizeof normalize_names[0]; i++)
+        if (strcmp(name, normalize_names[i]) == 0) {
+            *mode = (clseg_normalize)i;
+            return CLSEG_STATUS_SUCCESS;
+        }
+    return CLSEG_STATUS_INVALID_ARGUMENT;
+}
+
 /* numpy.percentile's default (linear between order statistics) from a histogram of n values. */
 static double hist_percentile(const uint64_t *hist, uint64_t n, double q)
 {

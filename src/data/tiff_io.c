@@ -6,10 +6,14 @@
 #include <string.h>
 #include <tiffio.h>
 
+#include "clseg/data.h"
 #include "core/internal.h"
+#include "util/files.h"
 
 /* libtiff's largest single allocation for one file; a forged strip count cannot exceed it. */
 #define TIFF_IO_MAX_ALLOC ((tmsize_t)256 << 20)
+
+_Static_assert(TIFF_IO_MAX_SIDE == 16384u, "clseg_tiff_write's message states the largest side");
 
 /* A file in memory, for libtiff's client I/O: the same reader serves files and the fuzzer. */
 typedef struct mem_file {
@@ -343,4 +347,36 @@ clseg_status tiff_io_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
     *data = f.data;
     *size = f.size;
     return CLSEG_STATUS_SUCCESS;
+}
+
+clseg_status clseg_tiff_write(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                              char *err, size_t err_size)
+{
+    const char *bad = NULL;
+    if (path == NULL || path[0] == '\0')
+        bad = "no file name given";
+    else if (pixels == NULL)
+        bad = "pixels is NULL";
+    else if (width < 1 || height < 1 || width > (int)TIFF_IO_MAX_SIDE || height > (int)TIFF_IO_MAX_SIDE)
+        bad = "width and height must be 1..16384";
+    else if (channels != 1 && channels != 3)
+        bad = "channels must be 1 (a mask) or 3";
+    if (bad != NULL) {
+        clseg_errbuf_set(err, err_size, "cannot write TIFF '%s' (%dx%d, %d channels): %s", path ? path : "(null)",
+                         width, height, channels, bad);
+        return CLSEG_STATUS_INVALID_ARGUMENT;
+    }
+    unsigned char *data = NULL;
+    size_t size = 0;
+    char msg[512];
+    clseg_status st = tiff_io_encode(pixels, (uint32_t)width, (uint32_t)height, (uint32_t)channels, &data, &size, msg,
+                                     sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS) {
+        clseg_errbuf_set(err, err_size, "cannot write TIFF '%s': %s", path, msg);
+        return st;
+    }
+    const void *parts[1] = {data};
+    st = clseg_write_file_atomic(path, parts, &size, 1, err, err_size);
+    free(data);
+    return st;
 }

@@ -1,5 +1,5 @@
 /* The batch loader: determinism whatever the thread's timing, epochs, sampling, shutdown, and
- * its speed on the real sample. */
+ * its speed on the real sample; resuming at a batch; normalisation names. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -276,6 +276,103 @@ START_TEST(mixed_sizes_need_a_training_size)
 }
 END_TEST
 
+/* A batch copied out of the loader, to compare with one delivered later by another loader. */
+typedef struct kept_batch {
+    float *images, *masks;
+    size_t slices[8];
+    int n, c, h, w;
+    uint64_t epoch;
+    size_t index;
+} kept_batch;
+
+static void keep(const clseg_batch *b, kept_batch *k)
+{
+    size_t plane = (size_t)b->h * b->w;
+    *k = (kept_batch){malloc((size_t)b->n * b->c * plane * 4), malloc((size_t)b->n * plane * 4), {0}, b->n, b->c,
+                      b->h, b->w, b->epoch, b->index};
+    ck_assert(b->n <= 8 && k->images != NULL && k->masks != NULL);
+    memcpy(k->images, b->images, (size_t)b->n * b->c * plane * 4);
+    memcpy(k->masks, b->masks, (size_t)b->n * plane * 4);
+    memcpy(k->slices, b->slices, (size_t)b->n * sizeof(size_t));
+}
+
+static void same_batch(const clseg_batch *b, const kept_batch *k, uint64_t seq)
+{
+    size_t plane = (size_t)b->h * b->w;
+    ck_assert_msg(b->n == k->n && b->c == k->c && b->h == k->h && b->w == k->w, "batch %llu: shape",
+                  (unsigned long long)seq);
+    ck_assert_uint_eq(b->epoch, k->epoch);
+    ck_assert_uint_eq(b->index, k->index);
+    ck_assert_msg(memcmp(b->slices, k->slices, (size_t)b->n * sizeof(size_t)) == 0, "batch %llu: slices",
+                  (unsigned long long)seq);
+    ck_assert_msg(memcmp(b->images, k->images, (size_t)b->n * b->c * plane * 4) == 0, "batch %llu: images",
+                  (unsigned long long)seq);
+    ck_assert_msg(memcmp(b->masks, k->masks, (size_t)b->n * plane * 4) == 0, "batch %llu: masks",
+                  (unsigned long long)seq);
+}
+
+/* A loader started at first_batch delivers, bit for bit, what an uninterrupted one delivers at
+ * the same sequence numbers: mid-epoch, at an epoch's start and in a later epoch, whether the
+ * epoch plan is a shuffle or a tumour-aware draw. */
+START_TEST(first_batch_resumes_the_sequence)
+{
+    enum { TOTAL = 17 }; /* 5 batches an epoch: into the fourth epoch */
+    const float fractions[] = {0.0f, 0.5f};
+    for (size_t f = 0; f < 2; f++) {
+        clseg_loader_options o = augmented();
+        o.tumour_fraction = fractions[f];
+        kept_batch ref[TOTAL];
+        clseg_loader *l = make(&o);
+        ck_assert_uint_eq(clseg_loader_batches_per_epoch(l), 5);
+        for (uint64_t q = 0; q < TOTAL; q++) {
+            clseg_batch b;
+            ck_assert_int_eq(clseg_loader_next(l, &b), CLSEG_STATUS_SUCCESS);
+            ck_assert_uint_eq(b.epoch * 5 + b.index, q);
+            keep(&b, &ref[q]);
+        }
+        clseg_loader_destroy(l);
+        /* the epochs differ, or matching them would prove little */
+        ck_assert(memcmp(ref[0].slices, ref[5].slices, sizeof ref[0].slices) != 0 ||
+                  memcmp(ref[0].images, ref[5].images, (size_t)ref[0].n * ref[0].c * ref[0].h * ref[0].w * 4) != 0);
+        const uint64_t starts[] = {0, 1, 3, 4, 5, 7, 12, 14, 16};
+        for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+            o.first_batch = starts[s];
+            l = make(&o);
+            for (uint64_t q = starts[s]; q < TOTAL; q++) {
+                clseg_batch b;
+                ck_assert_int_eq(clseg_loader_next(l, &b), CLSEG_STATUS_SUCCESS);
+                same_batch(&b, &ref[q], q);
+            }
+            clseg_loader_destroy(l);
+        }
+        for (int q = 0; q < TOTAL; q++) {
+            free(ref[q].images);
+            free(ref[q].masks);
+        }
+    }
+}
+END_TEST
+
+START_TEST(normalize_names)
+{
+    const clseg_normalize modes[] = {CLSEG_NORMALIZE_UNIT, CLSEG_NORMALIZE_VOLUME};
+    ck_assert_str_eq(clseg_normalize_str(CLSEG_NORMALIZE_UNIT), "unit");
+    ck_assert_str_eq(clseg_normalize_str(CLSEG_NORMALIZE_VOLUME), "volume");
+    for (size_t i = 0; i < 2; i++) {
+        clseg_normalize back = modes[1 - i];
+        ck_assert_int_eq(clseg_normalize_parse(clseg_normalize_str(modes[i]), &back), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(back, modes[i]);
+    }
+    const char *bad[] = {"", "Unit", "volumes", "zscore", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        clseg_normalize m = CLSEG_NORMALIZE_VOLUME;
+        ck_assert_int_eq(clseg_normalize_parse(bad[i], &m), CLSEG_STATUS_INVALID_ARGUMENT);
+        ck_assert_int_eq(m, CLSEG_NORMALIZE_VOLUME);
+    }
+    ck_assert_ptr_nonnull(clseg_normalize_str((clseg_normalize)7));
+}
+END_TEST
+
 START_TEST(clean_shutdown)
 {
     clseg_loader_options o = augmented();
@@ -343,6 +440,8 @@ static Suite *suite(void)
     tcase_add_test(tc, tumour_aware_sampling);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, mixed_sizes_need_a_training_size);
+    tcase_add_test(tc, first_batch_resumes_the_sequence);
+    tcase_add_test(tc, normalize_names);
     tcase_add_test(tc, clean_shutdown);
     tcase_add_test(tc, throughput);
     suite_add_tcase(s, tc);

@@ -55,6 +55,7 @@ START_TEST(real_sample_counts)
             ck_assert_uint_eq(si.patient, p);
             ck_assert_int_eq(si.width, 256);
             ck_assert_int_eq(si.height, 256);
+            ck_assert(si.has_mask && si.mask_path != NULL);
         }
     }
     clseg_dataset_destroy(ds);
@@ -461,10 +462,327 @@ START_TEST(grayscale_and_mask_values)
         clseg_slice_info si;
         clseg_dataset_slice(ds, s, &si);
         ck_assert_int_eq(si.channels, 1);
+        ck_assert(si.has_mask && si.mask_path != NULL);
         ck_assert_int_eq(memcmp(si.image, img, sizeof img), 0);
         ck_assert_int_eq(memcmp(si.mask, ones, sizeof ones), 0);
     }
     clseg_dataset_destroy(ds);
+    free(dir);
+    dt_rmtree(root);
+    free(root);
+}
+END_TEST
+
+/* --- optional masks, other roots, writing ----------------------------------------------- */
+
+static clseg_dataset *load_opts(const char *root, bool strict, bool allow_missing, clseg_status want, char *err,
+                                size_t err_size)
+{
+    clseg_dataset_options o = {.strict = strict, .allow_missing_masks = allow_missing};
+    clseg_dataset *ds = NULL;
+    err[0] = '\0';
+    clseg_status st = clseg_dataset_load(root, &o, &ds, err, err_size);
+    ck_assert_msg(st == want, "load %s: status %d, wanted %d: %s", root, st, want, err);
+    ck_assert(st == CLSEG_STATUS_SUCCESS ? ds != NULL : ds == NULL);
+    return ds;
+}
+
+/* The pattern write_pair puts in slice n of a w x h image, for comparing pixels. */
+static uint8_t *expected_image(int n, int w, int h)
+{
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    dt_pattern(rgb, NULL, w, h, 3, (uint32_t)n);
+    return rgb;
+}
+
+static void remove_file(const char *root, const char *patient, const char *suffix)
+{
+    char *path = patient_file(root, patient, suffix);
+    ck_assert_int_eq(unlink(path), 0);
+    free(path);
+}
+
+/* Images without masks: skipped by default; kept with has_mask false and a zero mask when
+ * allowed, beside slices whose masks are real; a patient with no mask at all is kept too. */
+START_TEST(missing_masks_allowed_or_skipped)
+{
+    char *root = test_tmpdir("clseg-nomask");
+    for (int n = 1; n <= 3; n++)
+        write_pair(root, "A_PART", n, 32, 32, 32, 32);
+    write_pair(root, "B_NONE", 1, 32, 32, 32, 32);
+    remove_file(root, "A_PART", "_2_mask.tif");
+    remove_file(root, "B_NONE", "_1_mask.tif");
+    char err[2048];
+    clseg_dataset *ds = load_opts(root, false, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_patient_count(ds), 1);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 2);
+    ck_assert_uint_eq(clseg_dataset_skipped_by_reason(ds, CLSEG_SKIP_NO_MASK), 2);
+    for (size_t i = 0; i < 2; i++) {
+        clseg_slice_info si;
+        clseg_dataset_slice(ds, i, &si);
+        ck_assert(si.has_mask && si.mask_path != NULL && si.tumour);
+    }
+    clseg_dataset_destroy(ds);
+    load_opts(root, true, false, CLSEG_STATUS_BAD_FORMAT, err, sizeof err);
+    ck_assert_msg(strstr(err, "A_PART_2.tif") && strstr(err, "_mask"), "%s", err);
+
+    ds = load_opts(root, true, true, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_patient_count(ds), 2);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 4);
+    ck_assert_uint_eq(clseg_dataset_tumour_slice_count(ds), 2);
+    ck_assert_uint_eq(clseg_dataset_skipped(ds), 0);
+    const struct {
+        int number;
+        bool has_mask;
+    } want[] = {{1, true}, {2, false}, {3, true}, {1, false}};
+    for (size_t i = 0; i < 4; i++) {
+        clseg_slice_info si;
+        ck_assert_int_eq(clseg_dataset_slice(ds, i, &si), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(si.number, want[i].number);
+        ck_assert_msg(si.has_mask == want[i].has_mask, "slice %zu", i);
+        ck_assert(si.tumour == want[i].has_mask);
+        ck_assert(want[i].has_mask ? si.mask_path != NULL : si.mask_path == NULL);
+        uint8_t *rgb = expected_image(si.number, 32, 32);
+        ck_assert_int_eq(memcmp(si.image, rgb, 32 * 32 * 3), 0);
+        free(rgb);
+        size_t set = 0;
+        for (size_t k = 0; k < 32 * 32; k++)
+            set += si.mask[k];
+        ck_assert(want[i].has_mask ? set > 0 : set == 0);
+    }
+    clseg_patient_info pi;
+    clseg_dataset_patient(ds, 1, &pi);
+    ck_assert_str_eq(pi.name, "B_NONE");
+    ck_assert_uint_eq(pi.tumour_slices, 0);
+    clseg_dataset_destroy(ds);
+    dt_rmtree(root);
+    free(root);
+}
+END_TEST
+
+/* Slice by slice, a and b hold the same numbers and pixels. */
+static void same_slices(const clseg_dataset *a, size_t a_first, const clseg_dataset *b, size_t b_first, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        clseg_slice_info x, y;
+        ck_assert_int_eq(clseg_dataset_slice(a, a_first + i, &x), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(clseg_dataset_slice(b, b_first + i, &y), CLSEG_STATUS_SUCCESS);
+        ck_assert(x.number == y.number && x.width == y.width && x.height == y.height && x.tumour == y.tumour);
+        ck_assert_int_eq(memcmp(x.image, y.image, (size_t)x.width * x.height * 3), 0);
+        ck_assert_int_eq(memcmp(x.mask, y.mask, (size_t)x.width * x.height), 0);
+        ck_assert_str_eq(x.image_path, y.image_path);
+    }
+}
+
+/* A patient's own folder as root: one patient named after it, the same slices as through the
+ * dataset root; however its path is spelt. A dataset root with a stray .tif stays a root. */
+START_TEST(patient_folder_as_root)
+{
+    char *root = test_tmpdir("clseg-onept");
+    for (int n = 1; n <= 3; n++)
+        write_pair(root, "P_ONE", n, 24, 20, 24, 20);
+    write_pair(root, "P_TWO", 1, 24, 20, 24, 20);
+    char err[2048];
+    clseg_dataset *all = load_opts(root, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_patient_count(all), 2);
+    char *dir = dt_path(root, "P_ONE"), spelt[4200];
+    snprintf(spelt, sizeof spelt, "%s//", dir);
+    const char *spellings[] = {dir, spelt};
+    for (size_t k = 0; k < 2; k++) {
+        clseg_dataset *ds = load_opts(spellings[k], true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+        ck_assert_uint_eq(clseg_dataset_patient_count(ds), 1);
+        ck_assert_uint_eq(clseg_dataset_slice_count(ds), 3);
+        clseg_patient_info pi;
+        clseg_dataset_patient(ds, 0, &pi);
+        ck_assert_str_eq(pi.name, "P_ONE");
+        ck_assert_uint_eq(pi.tumour_slices, 3);
+        ck_assert_ptr_null(pi.csv_row);
+        if (k == 0)
+            same_slices(ds, 0, all, 0, 3);
+        clseg_dataset_destroy(ds);
+    }
+    /* "." is named after the folder it stands for */
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(dir), 0);
+    clseg_dataset *ds = load_opts(".", true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_int_eq(chdir(cwd), 0);
+    clseg_patient_info pi;
+    clseg_dataset_patient(ds, 0, &pi);
+    ck_assert_str_eq(pi.name, "P_ONE");
+    clseg_dataset_destroy(ds);
+
+    /* a misnamed .tif in the folder is skipped (strict: named in the error) */
+    free(dt_write_file(dir, "other_1.tif", "II*", 3));
+    ds = load_opts(dir, false, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 3);
+    ck_assert_uint_eq(clseg_dataset_skipped_by_reason(ds, CLSEG_SKIP_BAD_NAME), 1);
+    clseg_dataset_destroy(ds);
+    load_opts(dir, true, false, CLSEG_STATUS_BAD_FORMAT, err, sizeof err);
+    ck_assert_msg(strstr(err, "other_1.tif") != NULL, "%s", err);
+    char *other = dt_path(dir, "other_1.tif");
+    ck_assert_int_eq(unlink(other), 0);
+    free(other);
+
+    /* a stray .tif beside patient folders that hold slices: still a dataset root */
+    free(dt_write_file(root, "stray.tif", "II*", 3));
+    ds = load_opts(root, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_patient_count(ds), 2);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 4);
+    clseg_dataset_destroy(ds);
+    clseg_dataset_destroy(all);
+    free(dir);
+    dt_rmtree(root);
+    free(root);
+}
+END_TEST
+
+/* One image file as root: a one-slice dataset named after its folder, its mask beside it
+ * required unless allowed; N from the name or 0; a mask file is refused. */
+START_TEST(single_file_as_root)
+{
+    char *root = test_tmpdir("clseg-file");
+    write_pair(root, "P_TWO", 7, 24, 20, 24, 20);
+    write_pair(root, "P_TWO", 8, 24, 20, 24, 20);
+    char err[2048];
+    clseg_dataset *all = load_opts(root, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    char *image = patient_file(root, "P_TWO", "_7.tif"), *mask = patient_file(root, "P_TWO", "_7_mask.tif");
+    clseg_dataset *ds = load_opts(image, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_patient_count(ds), 1);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 1);
+    clseg_patient_info pi;
+    clseg_dataset_patient(ds, 0, &pi);
+    ck_assert_str_eq(pi.name, "P_TWO");
+    clseg_slice_info si;
+    clseg_dataset_slice(ds, 0, &si);
+    ck_assert_int_eq(si.number, 7);
+    ck_assert(si.has_mask && si.tumour);
+    ck_assert_str_eq(si.mask_path, mask);
+    same_slices(ds, 0, all, 0, 1);
+    clseg_dataset_destroy(ds);
+
+    /* the mask as root */
+    load_opts(mask, false, true, CLSEG_STATUS_INVALID_ARGUMENT, err, sizeof err);
+    ck_assert_msg(strstr(err, mask) && strstr(err, "is a mask"), "%s", err);
+
+    /* any name: N is 0 without a trailing _<N> */
+    char *dir = dt_path(root, "P_TWO"), *scan = dt_path(dir, "scan.tif"), *scan_mask = dt_path(dir, "scan_mask.tif");
+    ck_assert_int_eq(rename(image, scan), 0);
+    ck_assert_int_eq(rename(mask, scan_mask), 0);
+    ds = load_opts(scan, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    clseg_dataset_slice(ds, 0, &si);
+    ck_assert_int_eq(si.number, 0);
+    ck_assert_str_eq(si.mask_path, scan_mask);
+    uint8_t *rgb = expected_image(7, 24, 20);
+    ck_assert_int_eq(memcmp(si.image, rgb, 24 * 20 * 3), 0);
+    clseg_dataset_destroy(ds);
+
+    /* without its mask: an error naming the image and the mask sought, or a zero mask if allowed */
+    ck_assert_int_eq(unlink(scan_mask), 0);
+    for (int strict = 0; strict < 2; strict++) {
+        load_opts(scan, strict, false, CLSEG_STATUS_BAD_FORMAT, err, sizeof err);
+        ck_assert_msg(strstr(err, scan) && strstr(err, "scan_mask.tif"), "%s", err);
+    }
+    ds = load_opts(scan, true, true, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    clseg_dataset_slice(ds, 0, &si);
+    ck_assert(!si.has_mask && !si.tumour && si.mask_path == NULL);
+    ck_assert_int_eq(memcmp(si.image, rgb, 24 * 20 * 3), 0);
+    for (size_t k = 0; k < 24 * 20; k++)
+        ck_assert_int_eq(si.mask[k], 0);
+    clseg_dataset_destroy(ds);
+
+    /* a file that is not a TIFF, named .tif: the error names it */
+    char *fake = dt_write_file(dir, "P_TWO_9.tif", "not a tiff", 10);
+    load_opts(fake, false, true, CLSEG_STATUS_BAD_FORMAT, err, sizeof err);
+    ck_assert_msg(strstr(err, fake) && strstr(err, "not a TIFF"), "%s", err);
+
+    free(rgb);
+    free(fake);
+    free(scan);
+    free(scan_mask);
+    free(dir);
+    free(image);
+    free(mask);
+    clseg_dataset_destroy(all);
+    dt_rmtree(root);
+    free(root);
+}
+END_TEST
+
+/* clseg_tiff_write's files are the encoder's bytes and read back through a patient folder;
+ * it replaces a file whole, and refuses bad arguments and unwritable paths by name. */
+START_TEST(tiff_write_round_trip)
+{
+    char *root = test_tmpdir("clseg-write");
+    char *dir = dt_path(root, "FAKE_PT");
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    enum { W = 37, H = 23 };
+    uint8_t rgb[2][W * H * 3], mask[2][W * H];
+    char err[1024];
+    for (int n = 1; n <= 2; n++) {
+        dt_pattern(rgb[n - 1], mask[n - 1], W, H, 3, (uint32_t)(40 + n));
+        if (n == 2)
+            memset(mask[1], 0, sizeof mask[1]);
+        char name[64];
+        snprintf(name, sizeof name, "FAKE_PT_%d.tif", n);
+        char *path = dt_path(dir, name);
+        ck_assert_msg(clseg_tiff_write(path, rgb[n - 1], W, H, 3, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+        /* the bytes are the encoder's */
+        unsigned char *want = NULL;
+        size_t want_size = 0;
+        ck_assert_int_eq(tiff_io_encode(rgb[n - 1], W, H, 3, &want, &want_size, err, sizeof err), CLSEG_STATUS_SUCCESS);
+        FILE *f = fopen(path, "rb");
+        ck_assert_ptr_nonnull(f);
+        unsigned char *got = malloc(want_size + 1);
+        ck_assert_uint_eq(fread(got, 1, want_size + 1, f), want_size);
+        fclose(f);
+        ck_assert_int_eq(memcmp(got, want, want_size), 0);
+        free(got);
+        free(want);
+        free(path);
+        snprintf(name, sizeof name, "FAKE_PT_%d_mask.tif", n);
+        path = dt_path(dir, name);
+        /* written first as something else: the second write replaces it whole */
+        uint8_t junk[4 * 4] = {0};
+        ck_assert_int_eq(clseg_tiff_write(path, junk, 4, 4, 1, err, sizeof err), CLSEG_STATUS_SUCCESS);
+        ck_assert_int_eq(clseg_tiff_write(path, mask[n - 1], W, H, 1, err, sizeof err), CLSEG_STATUS_SUCCESS);
+        free(path);
+    }
+    clseg_dataset *ds = load_opts(dir, true, false, CLSEG_STATUS_SUCCESS, err, sizeof err);
+    ck_assert_uint_eq(clseg_dataset_slice_count(ds), 2);
+    ck_assert_uint_eq(clseg_dataset_tumour_slice_count(ds), 1);
+    for (size_t i = 0; i < 2; i++) {
+        clseg_slice_info si;
+        clseg_dataset_slice(ds, i, &si);
+        ck_assert(si.width == W && si.height == H && si.channels == 3 && si.has_mask);
+        ck_assert_int_eq(memcmp(si.image, rgb[i], sizeof rgb[i]), 0);
+        for (size_t k = 0; k < (size_t)W * H; k++)
+            ck_assert_int_eq(si.mask[k], mask[i][k] ? 1 : 0);
+    }
+    clseg_dataset_destroy(ds);
+
+    /* a folder that is a file: IO, the message names the path */
+    char *plain = dt_write_file(root, "plain", "x", 1), *inside = dt_path(plain, "x.tif");
+    ck_assert_int_eq(clseg_tiff_write(inside, rgb[0], W, H, 3, err, sizeof err), CLSEG_STATUS_IO);
+    ck_assert_msg(strstr(err, inside) != NULL, "%s", err);
+    /* bad arguments: nothing written, the message names the path and the problem */
+    char *out = dt_path(root, "out.tif");
+    const struct {
+        const uint8_t *px;
+        int w, h, c;
+        const char *word;
+    } bad[] = {{rgb[0], W, H, 2, "channels"}, {rgb[0], 0, H, 3, "width"}, {rgb[0], W, 20000, 3, "height"},
+               {NULL, W, H, 3, "pixels"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ck_assert_int_eq(clseg_tiff_write(out, bad[k].px, bad[k].w, bad[k].h, bad[k].c, err, sizeof err),
+                         CLSEG_STATUS_INVALID_ARGUMENT);
+        ck_assert_msg(strstr(err, out) && strstr(err, bad[k].word), "%s", err);
+        ck_assert_int_ne(access(out, F_OK), 0);
+    }
+    ck_assert_int_eq(clseg_tiff_write(NULL, rgb[0], W, H, 3, err, sizeof err), CLSEG_STATUS_INVALID_ARGUMENT);
+    free(out);
+    free(inside);
+    free(plain);
     free(dir);
     dt_rmtree(root);
     free(root);
@@ -515,6 +833,10 @@ static Suite *suite(void)
     tcase_add_test(tc, layouts_read_alike);
     tcase_add_test(tc, grayscale_and_mask_values);
     tcase_add_test(tc, regression_inputs);
+    tcase_add_test(tc, missing_masks_allowed_or_skipped);
+    tcase_add_test(tc, patient_folder_as_root);
+    tcase_add_test(tc, single_file_as_root);
+    tcase_add_test(tc, tiff_write_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }
