@@ -10,6 +10,7 @@ packages=(
   clinfo                             # to see what OpenCL finds
   libclblast-dev                     # tuned OpenCL BLAS
   libtiff-dev                        # the LGG slices and masks are TIFF files
+  libpng-dev                         # overlays and training curves are written as PNG
   check                              # the test framework
 )
 
