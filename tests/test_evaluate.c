@@ -49,11 +49,11 @@ END_TEST
 /* Patients A (index 0) and B (index 2), B's slices listed first and among A's; patient 1 has
  * no slice here and is left out. */
 static const clseg_eval_slice_counts hand[] = {
-    {2, false, 0, 2, 0, 10, NAN},  /* B: nothing to find, 2 false alarms: Dice 0, IoU 0 */
-    {0, true, 3, 1, 0, 20, NAN},   /* A: Dice 6/7, IoU 3/4 */
-    {0, false, 0, 0, 0, 30, NAN},  /* A: empty and predicted empty: 1, 1 */
-    {2, true, 5, 0, 5, 40, NAN},   /* B: Dice 2/3, IoU 1/2 */
-    {0, true, 1, 0, 3, 50, NAN},   /* A: Dice 2/5, IoU 1/4 */
+    {2, false, 0, 2, 0, 10, NAN}, /* B: nothing to find, 2 false alarms: Dice 0, IoU 0 */
+    {0, true, 3, 1, 0, 20, NAN},  /* A: Dice 6/7, IoU 3/4 */
+    {0, false, 0, 0, 0, 30, NAN}, /* A: empty and predicted empty: 1, 1 */
+    {2, true, 5, 0, 5, 40, NAN},  /* B: Dice 2/3, IoU 1/2 */
+    {0, true, 1, 0, 3, 50, NAN},  /* A: Dice 2/5, IoU 1/4 */
 };
 static const char *const names[] = {"A", "unused", "B"};
 
@@ -216,10 +216,11 @@ START_TEST(test_infer_options_from_metadata)
 
     static const struct {
         const char *key, *value;
-    } bad[] = {{"clseg.train.size", "100"},     {"clseg.train.size", "64px"},      {"clseg.train.size", ""},
-               {"clseg.train.batch", "0"},      {"clseg.train.batch", "-2"},       {"clseg.train.normalize", "zscore"},
-               {"clseg.train.channels", "3"},   {"clseg.train.channels", "0,,1"},  {"clseg.train.channels", "1,1"},
-               {"clseg.train.channels", "0,1,2,0"}, {"clseg.train.channels", ""}};
+    } bad[] = {
+        {"clseg.train.size", "100"},         {"clseg.train.size", "64px"},     {"clseg.train.size", ""},
+        {"clseg.train.batch", "0"},          {"clseg.train.batch", "-2"},      {"clseg.train.normalize", "zscore"},
+        {"clseg.train.channels", "3"},       {"clseg.train.channels", "0,,1"}, {"clseg.train.channels", "1,1"},
+        {"clseg.train.channels", "0,1,2,0"}, {"clseg.train.channels", ""}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         clseg_net *n = tiny_model("unet");
         clseg_net_set_meta(n, bad[i].key, bad[i].value);
@@ -278,7 +279,10 @@ typedef struct seen {
     int stop_after; /* > 0: fail the run at this many slices */
 } seen;
 
-static float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+static float sigmoid(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
+}
 
 /* Records a prediction after checking it against what it was computed from. */
 static clseg_status record(void *user, const clseg_slice_prediction *p)

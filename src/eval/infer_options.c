@@ -54,8 +54,7 @@ static bool parse_channels(const char *text, clseg_infer_options *o)
     return true;
 }
 
-clseg_status clseg_infer_options_from_net(const clseg_net *net, clseg_infer_options *opts, char *err,
-                                          size_t err_size)
+clseg_status clseg_infer_options_from_net(const clseg_net *net, clseg_infer_options *opts, char *err, size_t err_size)
 {
     if (net == NULL || opts == NULL) {
         clseg_errbuf_set(err, err_size, "clseg_infer_options_from_net: %s is NULL", net == NULL ? "net" : "opts");
@@ -79,7 +78,8 @@ clseg_status clseg_infer_options_from_net(const clseg_net *net, clseg_infer_opti
             return malformed(err, err_size, KEY_BATCH, v, "a whole number from 1 to 4096");
         o.batch = (int)n;
     }
-    if ((v = clseg_net_meta(net, KEY_NORMALIZE)) != NULL && clseg_normalize_parse(v, &o.normalize) != CLSEG_STATUS_SUCCESS)
+    if ((v = clseg_net_meta(net, KEY_NORMALIZE)) != NULL &&
+        clseg_normalize_parse(v, &o.normalize) != CLSEG_STATUS_SUCCESS)
         return malformed(err, err_size, KEY_NORMALIZE, v, "'unit' or 'volume'");
     if ((v = clseg_net_meta(net, KEY_CHANNELS)) != NULL && !parse_channels(v, &o))
         return malformed(err, err_size, KEY_CHANNELS, v, "distinct channel numbers 0 to 2 separated by commas");

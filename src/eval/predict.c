@@ -19,7 +19,7 @@ typedef struct predict_run {
     const clseg_infer_options *o;
     bool autoencoder;
     int channels, out_channels, size;
-    size_t total;        /* slices to predict */
+    size_t total; /* slices to predict */
     clseg_loader *loader;
     clseg_tensor *input; /* on the device: batch x channels x size x size */
     float *host_in;      /* the same, padded with zeros past a partial batch */
@@ -69,8 +69,7 @@ static clseg_status check_arguments(const clseg_net *net, const clseg_dataset *d
     if (o->batch < 1 || o->batch > 4096)
         return invalid(err, err_size, "clseg_predict_slices: batch %d is not from 1 to 4096", o->batch);
     if (o->size < 16 || o->size > 4096 || o->size % 16 != 0)
-        return invalid(err, err_size, "clseg_predict_slices: size %d is not a multiple of 16 from 16 to 4096",
-                       o->size);
+        return invalid(err, err_size, "clseg_predict_slices: size %d is not a multiple of 16 from 16 to 4096", o->size);
     if (!(o->threshold >= 0.0f && o->threshold <= 1.0f))
         return invalid(err, err_size, "clseg_predict_slices: threshold %g is not in [0, 1]", (double)o->threshold);
     int have = clseg_dataset_channels(ds);
@@ -79,8 +78,8 @@ static clseg_status check_arguments(const clseg_net *net, const clseg_dataset *d
                        CLSEG_DATA_MAX_CHANNELS);
     for (int k = 0; k < o->channel_count; k++)
         if (o->channels[k] < 0 || o->channels[k] >= have)
-            return invalid(err, err_size, "clseg_predict_slices: channel %d is not one of the dataset's %d", o->channels[k],
-                           have);
+            return invalid(err, err_size, "clseg_predict_slices: channel %d is not one of the dataset's %d",
+                           o->channels[k], have);
     r->channels = o->channel_count > 0 ? o->channel_count : have;
     if (r->channels != cfg.in_channels)
         return invalid(err, err_size,
@@ -218,8 +217,8 @@ static clseg_status deliver(predict_run *r, int j, size_t index, clseg_predictio
     return st;
 }
 
-static clseg_status run_batches(predict_run *r, clseg_net *net, clseg_context *ctx, clseg_prediction_fn fn,
-                                void *user, char *err, size_t err_size)
+static clseg_status run_batches(predict_run *r, clseg_net *net, clseg_context *ctx, clseg_prediction_fn fn, void *user,
+                                char *err, size_t err_size)
 {
     size_t batch = (size_t)r->o->batch, plane = (size_t)r->size * (size_t)r->size;
     size_t in_per = (size_t)r->channels * plane, out_n = batch * (size_t)r->out_channels * plane;

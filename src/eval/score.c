@@ -129,8 +129,8 @@ clseg_status clseg_eval_report_build(const clseg_eval_slice_counts *slices, size
     size_t *slot = malloc((name_count ? name_count : 1) * sizeof *slot);
     double *scratch = malloc(3 * n * sizeof *scratch);
     clseg_eval_report *r = calloc(1, sizeof *r);
-    clseg_status st = slot != NULL && scratch != NULL && r != NULL ? CLSEG_STATUS_SUCCESS
-                                                                    : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+    clseg_status st =
+        slot != NULL && scratch != NULL && r != NULL ? CLSEG_STATUS_SUCCESS : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     if (st == CLSEG_STATUS_SUCCESS) {
         r->autoencoder = autoencoder;
         r->slice_count = count;
