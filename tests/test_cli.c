@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "data/tiff_io.h"
 #include "test_util.h"
 #include "util/files.h"
 
@@ -180,6 +181,272 @@ START_TEST(test_summary)
 }
 END_TEST
 
+/* --- eval and predict ---------------------------------------------------------------------- */
+
+#define PATIENT1 "PHANTOM_XX_0001_20260101"
+#define PATIENT2 "PHANTOM_XX_0002_20260101"
+
+/* A tiny untrained model (base 4) saved as a checkpoint with the trainer's keys; split false
+ * leaves out the patient lists. */
+static void save_model(const char *path, const char *name, bool split)
+{
+    clseg_model_config cfg;
+    ck_assert_int_eq(clseg_model_config_default(name, &cfg), CLSEG_STATUS_SUCCESS);
+    cfg.base = 4;
+    clseg_net *net = NULL;
+    char err[1024];
+    ck_assert_msg(clseg_model_build(&cfg, &net, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    clseg_net_set_meta(net, "clseg.train.size", "32");
+    clseg_net_set_meta(net, "clseg.train.batch", "4");
+    clseg_net_set_meta(net, "clseg.train.normalize", "unit");
+    clseg_net_set_meta(net, "clseg.train.channels", "0,1,2");
+    if (split) {
+        clseg_net_set_meta(net, "clseg.train.train_patients", PATIENT1);
+        clseg_net_set_meta(net, "clseg.train.val_patients", PATIENT2);
+    }
+    clseg_context *ctx = test_context("ref");
+    ck_assert_int_eq(clseg_net_plan(net, ctx, (clseg_shape){1, 3, 32, 32}, CLSEG_NET_INFER, 5), CLSEG_STATUS_SUCCESS);
+    ck_assert_msg(clseg_checkpoint_save(net, path, NULL, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    clseg_net_destroy(net);
+    clseg_context_destroy(ctx);
+}
+
+/* The whole file at path (NUL-terminated); fails the test when it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    unsigned char *data = NULL;
+    char err[512];
+    ck_assert_msg(clseg_read_file(path, 1 << 24, &data, size, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    unsigned char *text = realloc(data, *size + 1);
+    ck_assert_ptr_nonnull(text);
+    text[*size] = '\0';
+    return text;
+}
+
+/* A PNG's signature and its IHDR's width, height and colour type. */
+static void check_png(const char *path, uint32_t width, uint32_t height, int colour_type)
+{
+    size_t size = 0;
+    unsigned char *png = slurp(path, &size);
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    ck_assert_msg(size > 33 && memcmp(png, signature, 8) == 0 && memcmp(png + 12, "IHDR", 4) == 0, "%s: not a PNG",
+                  path);
+    uint32_t w = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 | (uint32_t)png[18] << 8 | png[19];
+    uint32_t h = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 | (uint32_t)png[22] << 8 | png[23];
+    ck_assert_msg(w == width && h == height, "%s: %ux%u, want %ux%u", path, w, h, width, height);
+    ck_assert_msg(png[24] == 8 && png[25] == colour_type, "%s: depth %d colour type %d", path, png[24], png[25]);
+    free(png);
+}
+
+/* A predicted mask: 32 x 32, one channel, only 0 and 255; returns its 255 pixels. */
+static size_t check_mask_tiff(const char *path)
+{
+    size_t size = 0, set = 0;
+    unsigned char *data = slurp(path, &size);
+    tiff_image img = {0};
+    char err[512];
+    ck_assert_msg(tiff_io_decode(data, size, path, &img, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    ck_assert_msg(img.width == 32 && img.height == 32 && img.channels == 1, "%s: %ux%ux%u", path, img.width,
+                  img.height, img.channels);
+    for (size_t i = 0; i < 32 * 32; i++) {
+        ck_assert_msg(img.pixels[i] == 0 || img.pixels[i] == 255, "%s: pixel %zu is %d", path, i, img.pixels[i]);
+        set += img.pixels[i] == 255;
+    }
+    tiff_image_free(&img);
+    free(data);
+    return set;
+}
+
+/* 2 patients x 3 slices of 32 x 32 phantoms, a U-Net checkpoint with a split, an auto-encoder
+ * one, and a U-Net one without a split, under a new folder. */
+static char *eval_fixture(void)
+{
+    char *dir = test_tmpdir("clseg-cli-eval"), path[4352], err[1024];
+    clseg_phantom_options po = clseg_phantom_options_default();
+    po.patients = 2;
+    po.slices = 3;
+    po.size = 32;
+    po.seed = 7;
+    snprintf(path, sizeof path, "%s/ds", dir);
+    ck_assert_msg(clseg_phantoms_write(path, &po, NULL, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    po.patients = 1;
+    snprintf(path, sizeof path, "%s/one", dir);
+    ck_assert_msg(clseg_phantoms_write(path, &po, NULL, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    snprintf(path, sizeof path, "%s/unet.safetensors", dir);
+    save_model(path, "unet", true);
+    snprintf(path, sizeof path, "%s/ae.safetensors", dir);
+    save_model(path, "autoencoder", true);
+    snprintf(path, sizeof path, "%s/nosplit.safetensors", dir);
+    save_model(path, "unet", false);
+    return dir;
+}
+
+static void remove_fixture(char *dir)
+{
+    char cmd[4352];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+
+START_TEST(test_eval)
+{
+    char *dir = eval_fixture(), args[8192];
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/unet.safetensors' --data '%s/ds'", dir, dir);
+    expect(NULL, args, 0, "2 patients, 6 slices (split all)");
+    static const char *const rows[] = {"\n" PATIENT1 " ", "\n" PATIENT2 " ", "\nmean ", "\nmedian ",
+                                       "\nslice Dice  mean ", "\nslice IoU   mean ", "volume Dice", "\ndevice: ref; "};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        ck_assert_msg(strstr(output, rows[i]) != NULL, "no '%s' in:\n%s", rows[i], output);
+    /* every patient row: 3 slices */
+    char row[128];
+    snprintf(row, sizeof row, "\n%-32s %7d ", PATIENT2, 3);
+    ck_assert_msg(strstr(output, row) != NULL, "no '%s' in:\n%s", row, output);
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/unet.safetensors' --data '%s/ds' --split val",
+             dir, dir);
+    expect(NULL, args, 0, "\n" PATIENT2 " ");
+    ck_assert_msg(strstr(output, PATIENT1) == NULL, "the val split holds patient 2 only:\n%s", output);
+    snprintf(args, sizeof args,
+             "eval --device ref --checkpoint '%s/unet.safetensors' --data '%s/ds' --split train --json --batch 2", dir,
+             dir);
+    expect(NULL, args, 0, "\"volume_dice\": {\"mean\": ");
+    ck_assert_msg(output[0] == '{' && strcmp(output + strlen(output) - 2, "}\n") == 0, "%s", output);
+    static const char *const keys[] = {"\"split\": \"train\"", "\"device\": \"ref\"", "\"model\": \"unet\"",
+                                       "\"patient_count\": 1", "\"slice_count\": 3", "\"name\": \"" PATIENT1 "\""};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        ck_assert_msg(strstr(output, keys[i]) != NULL, "no '%s' in:\n%s", keys[i], output);
+    int depth = 0;
+    for (const char *p = output; *p; p++)
+        depth += (*p == '{') - (*p == '}');
+    ck_assert_int_eq(depth, 0);
+    /* the auto-encoder: reconstruction errors */
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/ae.safetensors' --data '%s/ds'", dir, dir);
+    expect(NULL, args, 0, "slice MSE   mean ");
+    ck_assert_msg(strstr(output, "MSE") != NULL && strstr(output, "volume Dice") == NULL, "%s", output);
+
+    expect(NULL, "eval --help", 0, "--split S");
+    expect(NULL, "--help", 0, "eval ");
+
+    /* what goes wrong */
+    snprintf(args, sizeof args, "eval --data '%s/ds'", dir);
+    expect(NULL, args, 2, "--checkpoint FILE is required");
+    snprintf(args, sizeof args, "eval --checkpoint '%s/unet.safetensors'", dir);
+    expect(NULL, args, 2, "--data DIR is required");
+    snprintf(args, sizeof args, "eval --checkpoint '%s/unet.safetensors' --data '%s/ds' --split test", dir, dir);
+    expect(NULL, args, 2, "unknown --split 'test'");
+    snprintf(args, sizeof args, "eval --checkpoint '%s/unet.safetensors' --data '%s/ds' --threshold 1.5", dir, dir);
+    expect(NULL, args, 2, "--threshold needs a probability");
+    snprintf(args, sizeof args, "eval --checkpoint '%s/missing.safetensors' --data '%s/ds'", dir, dir);
+    expect(NULL, args, 1, "missing.safetensors: cannot open");
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/nosplit.safetensors' --data '%s/ds' --split val",
+             dir, dir);
+    expect(NULL, args, 1, "nosplit.safetensors holds no split");
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/unet.safetensors' --data '%s/one' --split val",
+             dir, dir);
+    expect(NULL, args, 1, "patient '" PATIENT2 "'");
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/unet.safetensors' --data '%s/nothing'", dir, dir);
+    expect(NULL, args, 1, "/nothing'");
+    /* a checkpoint cut short */
+    char path[4352];
+    snprintf(path, sizeof path, "%s/unet.safetensors", dir);
+    size_t size = 0;
+    unsigned char *bytes = slurp(path, &size);
+    snprintf(path, sizeof path, "%s/cut.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fwrite(bytes, 1, size / 2, f);
+    fclose(f);
+    free(bytes);
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s' --data '%s/ds'", path, dir);
+    expect(NULL, args, 1, "cut.safetensors: truncated");
+    remove_fixture(dir);
+}
+END_TEST
+
+START_TEST(test_predict)
+{
+    char *dir = eval_fixture(), args[8192], path[4352];
+    snprintf(args, sizeof args, "predict --device ref --checkpoint '%s/unet.safetensors' --input '%s/ds' --out '%s/out'",
+             dir, dir, dir);
+    expect(NULL, args, 0, "wrote 6 masks, 6 overlays and predictions.csv");
+    ck_assert_msg(strstr(output, "mean Dice over the 6 slices with a mask: ") != NULL, "%s", output);
+    /* the CSV: a row per slice, whose predicted pixels are the mask file's */
+    snprintf(path, sizeof path, "%s/out/predictions.csv", dir);
+    size_t size = 0;
+    char *csv = (char *)slurp(path, &size);
+    ck_assert_msg(strncmp(csv, "patient,slice,image,mask_file,predicted_pixels,dice\n", 52) == 0, "%s", csv);
+    int rows = 0;
+    for (char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        char patient[64], image[4352], mask[4352];
+        int slice = 0;
+        size_t predicted = 0;
+        double dice = -1;
+        ck_assert_msg(sscanf(line, "%63[^,],%d,%4351[^,],%4351[^,],%zu,%lf", patient, &slice, image, mask, &predicted,
+                             &dice) == 6,
+                      "row: %.200s", line);
+        const char *want = rows < 3 ? PATIENT1 : PATIENT2;
+        ck_assert_str_eq(patient, want);
+        ck_assert_int_eq(slice, rows % 3 + 1);
+        char expected[4352];
+        snprintf(expected, sizeof expected, "%s/out/%s/%s_%d_mask.tif", dir, want, want, slice);
+        ck_assert_str_eq(mask, expected);
+        ck_assert_uint_eq(check_mask_tiff(mask), predicted);
+        ck_assert(dice >= 0 && dice <= 1);
+        snprintf(expected, sizeof expected, "%s/out/%s/%s_%d_overlay.png", dir, want, want, slice);
+        check_png(expected, 32, 32, 2);
+    }
+    ck_assert_int_eq(rows, 6);
+    free(csv);
+
+    /* one image without its mask: no Dice */
+    snprintf(path, sizeof path, "%s/ds/" PATIENT2 "/" PATIENT2 "_2_mask.tif", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    snprintf(args, sizeof args,
+             "predict --device ref --checkpoint '%s/unet.safetensors' --input '%s/ds/" PATIENT2 "/" PATIENT2
+             "_2.tif' --out '%s/single'",
+             dir, dir, dir);
+    expect(NULL, args, 0, "wrote 1 mask, 1 overlay");
+    ck_assert_msg(strstr(output, "mean Dice") == NULL, "%s", output);
+    snprintf(path, sizeof path, "%s/single/predictions.csv", dir);
+    csv = (char *)slurp(path, &size);
+    ck_assert_msg(size > 2 && strcmp(csv + size - 2, ",\n") == 0, "the Dice column is empty:\n%s", csv);
+    free(csv);
+
+    /* the auto-encoder: input and reconstruction side by side */
+    snprintf(args, sizeof args, "predict --device ref --checkpoint '%s/ae.safetensors' --input '%s/ds' --out '%s/ae'",
+             dir, dir, dir);
+    expect(NULL, args, 0, "wrote 6 reconstructions and predictions.csv");
+    snprintf(path, sizeof path, "%s/ae/" PATIENT1 "/" PATIENT1 "_3_reconstruction.png", dir);
+    check_png(path, 64, 32, 0);
+    snprintf(path, sizeof path, "%s/ae/predictions.csv", dir);
+    csv = (char *)slurp(path, &size);
+    ck_assert_msg(strncmp(csv, "patient,slice,image,reconstruction_file,mse\n", 44) == 0, "%s", csv);
+    free(csv);
+
+    expect(NULL, "predict --help", 0, "_overlay.png");
+
+    /* what goes wrong */
+    snprintf(args, sizeof args, "predict --input '%s/ds' --out '%s/o'", dir, dir);
+    expect(NULL, args, 2, "--checkpoint FILE is required");
+    snprintf(args, sizeof args, "predict --checkpoint '%s/unet.safetensors' --out '%s/o'", dir, dir);
+    expect(NULL, args, 2, "--input FILE|DIR is required");
+    snprintf(args, sizeof args, "predict --checkpoint '%s/unet.safetensors' --input '%s/ds'", dir, dir);
+    expect(NULL, args, 2, "--out DIR is required");
+    snprintf(args, sizeof args, "predict --checkpoint '%s/nope.safetensors' --input '%s/ds' --out '%s/o'", dir, dir,
+             dir);
+    expect(NULL, args, 1, "nope.safetensors");
+    snprintf(args, sizeof args, "predict --checkpoint '%s/unet.safetensors' --input '%s/none' --out '%s/o'", dir, dir,
+             dir);
+    expect(NULL, args, 1, "/none'");
+    /* --out under a regular file */
+    snprintf(args, sizeof args,
+             "predict --device ref --checkpoint '%s/unet.safetensors' --input '%s/ds' --out '%s/unet.safetensors/x'",
+             dir, dir, dir);
+    expect(NULL, args, 1, "unet.safetensors/x");
+    remove_fixture(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -192,6 +459,8 @@ int main(void)
     tcase_add_test(tc, test_phantoms_then_data_with_a_damaged_file);
     tcase_add_test(tc, test_bench_ops);
     tcase_add_test(tc, test_summary);
+    tcase_add_test(tc, test_eval);
+    tcase_add_test(tc, test_predict);
     suite_add_tcase(s, tc);
     return test_run(s, true);
 }

@@ -16,6 +16,8 @@ static const struct {
     {"bench", cmd_bench, "benchmarks: 'bench ops' times every op at U-Net's shapes"},
     {"summary", cmd_summary, "a model's layers, parameters, GFLOPs and planned memory"},
     {"train", cmd_train, "train a model on a dataset folder, or resume a run"},
+    {"eval", cmd_eval, "score a checkpoint on a dataset: Dice and IoU per patient and per slice"},
+    {"predict", cmd_predict, "segment slices with a checkpoint: masks, overlays and a CSV"},
 };
 
 static void usage(FILE *f)

@@ -18,8 +18,8 @@ extern "C" {
 #endif
 
 /* How slices become the net's input; a trainer stores its choices in the net's metadata
- * ("clseg.train.size", "clseg.train.normalize", "clseg.train.channels") so inference
- * prepares slices the same way. */
+ * ("clseg.train.size", "clseg.train.normalize", "clseg.train.channels", and "clseg.train.batch",
+ * which inference reuses as its batch) so inference prepares slices the same way. */
 typedef struct clseg_infer_options {
     int batch;                               /* slices per forward pass, >= 1 */
     int size;                                /* input height = width (a multiple of 16) */
@@ -43,7 +43,8 @@ typedef struct clseg_slice_prediction {
      * for the auto-encoder. */
     const float *probability;
     const uint8_t *mask;
-    /* Against the slice's mask at its own size (zeros when it has none). */
+    /* Against the slice's mask at its own size (zeros when it has none); NaN for the
+     * auto-encoder. */
     double tp, fp, fn, tn;
     double dice, iou;             /* of this slice; 1 when truth and prediction are both empty */
     /* The net's input and raw output at the net's size (c x size x size, normalised values):

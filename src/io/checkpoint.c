@@ -19,6 +19,7 @@
 
 #include "clseg/clseg.h"
 #include "core/internal.h"
+#include "io/checkpoint_keys.h"
 #include "io/safetensors.h"
 
 #define OPTIM_SUFFIX ".optim"
@@ -26,17 +27,6 @@
 #define BN_COUNTER ".num_batches_tracked"
 #define FIRST_MOMENT "first_moment"
 #define SECOND_MOMENT "second_moment"
-
-/* The metadata keys clseg writes (besides the net's own, its model configuration). */
-#define KEY_FORMAT "format" /* "pt", as safetensors.torch.save_file writes it */
-#define KEY_VERSION "clseg.version"
-#define KEY_EPOCH "clseg.epoch"
-#define KEY_STEP "clseg.step"
-#define KEY_RNG "clseg.rng"
-#define KEY_BEST "clseg.best_metric"
-#define KEY_OPTIM "clseg.optimizer_file"
-#define KEY_SAVE_ID "clseg.save_id"
-#define KEY_TRAINABLE "clseg.trainable_scalars"
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -184,16 +174,6 @@ static const char *fmt_i64(save_set *s, int slot, int64_t v)
     return s->text[slot];
 }
 
-static int is_reserved_key(const char *k)
-{
-    static const char *const reserved[] = {KEY_FORMAT, KEY_VERSION, KEY_EPOCH,   KEY_STEP,     KEY_RNG,
-                                           KEY_BEST,   KEY_OPTIM,   KEY_SAVE_ID, KEY_TRAINABLE};
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strcmp(k, reserved[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* A token shared by the two files of one save. */
 static void make_save_id(char *out, size_t size, const clseg_net *net)
 {
@@ -285,7 +265,7 @@ clseg_status clseg_checkpoint_save(const clseg_net *net, const char *path, const
         /* the net's own keys (the model's configuration) may not shadow the ones written here */
         for (size_t i = 0; i < clseg_net_meta_count(net); i++) {
             const char *k = NULL, *v = NULL;
-            if (clseg_net_meta_at(net, i, &k, &v) == CLSEG_STATUS_SUCCESS && !is_reserved_key(k))
+            if (clseg_net_meta_at(net, i, &k, &v) == CLSEG_STATUS_SUCCESS && !clseg_checkpoint_key_is_reserved(k))
                 add_meta(&s, k, v);
         }
     }
