@@ -289,6 +289,77 @@ static void remove_fixture(char *dir)
     free(dir);
 }
 
+static bool file_exists(const char *dir, const char *name)
+{
+    char path[8704];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f != NULL)
+        fclose(f);
+    return f != NULL;
+}
+
+START_TEST(test_train)
+{
+    char *dir = test_tmpdir("clseg-cli-train"), ds[4352], args[16384], err[1024];
+    clseg_phantom_options po = clseg_phantom_options_default();
+    po.patients = 3;
+    po.slices = 4;
+    po.size = 32;
+    snprintf(ds, sizeof ds, "%s/ds", dir);
+    ck_assert_msg(clseg_phantoms_write(ds, &po, NULL, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    const char *tiny = "--device ref --model unet --base 4 --size 32 --batch 2 --steps-per-epoch 2";
+
+    expect(NULL, "train", 2, "--data DIR is required");
+    expect(NULL, "train --data x --model resnet", 2, "unknown --model 'resnet'");
+    expect(NULL, "train --data x --size big", 2, "--size");
+    expect(NULL, "train --data x --lr -1", 2, "--lr '-1' is not a number");
+    expect(NULL, "train --data x --optimizer rmsprop", 2, "unknown --optimizer 'rmsprop'");
+    expect(NULL, "train --data x --channels 7", 2, "--channels '7'");
+    expect(NULL, "train --data x --epochs", 2, "--epochs needs a value");
+    expect(NULL, "train --help", 0, "--resume RUN_DIR");
+    snprintf(args, sizeof args, "train %s --data '%s/missing' --out '%s/r0'", tiny, dir, dir);
+    expect(NULL, args, 1, "/missing");
+    snprintf(args, sizeof args, "train %s --data '%s' --out '%s/ds/data.csv/run'", tiny, ds, dir);
+    expect(NULL, args, 1, "data.csv");
+    snprintf(args, sizeof args, "train %s --data '%s' --size 40 --out '%s/r0'", tiny, ds, dir);
+    expect(NULL, args, 1, "multiple of 16");
+
+    /* a run, its files, a second run refused in the same folder, then resumed for longer */
+    snprintf(args, sizeof args, "train %s --data '%s' --epochs 1 --out '%s/run'", tiny, ds, dir);
+    expect(NULL, args, 0, "epoch 1/1  loss ");
+    ck_assert_msg(strstr(output, "val Dice volume") != NULL, "%s", output);
+    char run[4352];
+    snprintf(run, sizeof run, "%s/run", dir);
+    static const char *const files[] = {"last.safetensors", "best.safetensors", "metrics.csv", "curves.png",
+                                        "split.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        ck_assert_msg(file_exists(run, files[i]), "no %s in %s", files[i], run);
+    expect(NULL, args, 1, "already holds a run");
+    snprintf(args, sizeof args, "train --device ref --resume '%s' --epochs 2", run);
+    expect(NULL, args, 0, "epoch 2/2  loss ");
+    ck_assert_msg(strstr(output, "resuming") != NULL, "%s", output);
+    snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/best.safetensors' --data '%s' --split val", run,
+             ds);
+    expect(NULL, args, 0, "slice Dice");
+    snprintf(args, sizeof args, "train --device ref --resume '%s/nothing'", dir);
+    expect(NULL, args, 1, "no run to resume");
+
+    /* divergence stops with the epoch and the step */
+    snprintf(args, sizeof args, "train %s --data '%s' --optimizer sgd --lr 1e30 --out '%s/nan'", tiny, ds, dir);
+    expect(NULL, args, 1, "the loss became");
+    ck_assert_msg(strstr(output, "at epoch 1, step") != NULL, "%s", output);
+
+    /* Ctrl-C: a checkpoint, exit 130, and a run that resumes */
+    snprintf(args, sizeof args, "train %s --data '%s' --epochs 1000000 --out '%s/int'", tiny, ds, dir);
+    expect("timeout --preserve-status -s INT 3", args, 130, "resume with: clseg train --resume");
+    ck_assert_msg(strstr(output, "interrupted in epoch") != NULL, "%s", output);
+    snprintf(run, sizeof run, "%s/int", dir);
+    ck_assert(file_exists(run, "last.safetensors"));
+    remove_fixture(dir);
+}
+END_TEST
+
 START_TEST(test_eval)
 {
     char *dir = eval_fixture(), args[8192];
@@ -459,6 +530,7 @@ int main(void)
     tcase_add_test(tc, test_phantoms_then_data_with_a_damaged_file);
     tcase_add_test(tc, test_bench_ops);
     tcase_add_test(tc, test_summary);
+    tcase_add_test(tc, test_train);
     tcase_add_test(tc, test_eval);
     tcase_add_test(tc, test_predict);
     suite_add_tcase(s, tc);

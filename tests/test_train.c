@@ -236,7 +236,7 @@ START_TEST(test_run_folder_holds_metrics_curves_and_checkpoints)
     FILE *f = fopen(csv, "r");
     char line[1024];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert(strncmp(line, "epoch,step,train_loss,val_dice_slice_mean", 42) == 0);
+    ck_assert(strncmp(line, "epoch,step,train_loss,val_dice_slice_mean,", 42) == 0);
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     ck_assert(strncmp(line, "1,3,", 4) == 0);
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
@@ -339,8 +339,11 @@ START_TEST(test_bad_input_is_reported)
 }
 END_TEST
 
-int main(void)
+/* One phantom dataset for the whole program, made inside the first test (test_tmpdir asserts). */
+static void make_data(void)
 {
+    if (root != NULL)
+        return;
     root = test_tmpdir("clseg-train");
     data = run_path("phantoms");
     clseg_phantom_options po = clseg_phantom_options_default();
@@ -349,13 +352,15 @@ int main(void)
     po.size = 32;
     po.seed = 3;
     char err[512];
-    if (clseg_phantoms_write(data, &po, NULL, err, sizeof err) != CLSEG_STATUS_SUCCESS) {
-        fprintf(stderr, "phantoms: %s\n", err);
-        return EXIT_FAILURE;
-    }
+    ck_assert_msg(clseg_phantoms_write(data, &po, NULL, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+}
+
+int main(void)
+{
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, make_data, NULL);
     tcase_add_test(tc, test_ref_and_opencl_give_the_same_losses);
     tcase_add_test(tc, test_resume_after_an_epoch_equals_one_run);
     tcase_add_test(tc, test_interrupt_mid_epoch_then_resume_equals_one_run);
@@ -365,7 +370,8 @@ int main(void)
     tcase_add_test(tc, test_bad_input_is_reported);
     suite_add_tcase(s, tc);
     int rc = test_run(s, false);
-    test_rmdir(root);
+    if (root != NULL)
+        test_rmdir(root);
     free(data);
     free(root);
     return rc;

@@ -204,7 +204,7 @@ static int parse_option(train_args *a, const char *arg, const char *value)
         ;
     else if (IS("--output-stride") && cli_parse_uint("train", arg, value, 8, 16, &a->stride))
         ;
-    else if (IS("--lr") && parse_float(arg, value, 1e-12, 1e3, &x)) {
+    else if (IS("--lr") && parse_float(arg, value, 1e-12, 3e38, &x)) {
         o->lr = (float)x;
         a->lr_given = true;
     } else if (IS("--val-fraction") && parse_float(arg, value, 0, 0.99, &x))

@@ -64,6 +64,11 @@ static clseg_status load_data(trainer *t)
                     "the model takes %lld input channels, but %d are fed from %s (choose the channels)",
                     (long long)t->o.model.in_channels, fed, t->o.data);
     t->shape = (clseg_shape){t->o.batch, fed, t->o.size, t->o.size};
+    if (t->o.channel_count == 0) { /* "all" made explicit, so inference feeds the same ones */
+        t->o.channel_count = fed;
+        for (int i = 0; i < fed; i++)
+            t->o.channels[i] = i;
+    }
     trainer_say(t, "dataset %s: %zu patients, %zu slices (%zu with tumour)%s", t->o.data,
                 clseg_dataset_patient_count(t->ds), clseg_dataset_slice_count(t->ds),
                 clseg_dataset_tumour_slice_count(t->ds), clseg_dataset_skipped(t->ds) ? "; some files skipped" : "");
