@@ -25,6 +25,20 @@ clseg_context *cli_context(const cli_common *common, const char *selector);
  * argv entries it used (0 when argv[0] is not one of them, -1 on error). */
 int cli_parse_common(int argc, char **argv, int i, cli_common *common);
 
+/* What cli_next_arg found at argv[*i]. */
+enum {
+    CLI_ARG_OTHER = -1,  /* none of the options with a value: a flag, or unknown (the caller decides) */
+    CLI_ARG_COMMON = -2, /* --device SEL or -v, stored in common */
+    CLI_ARG_HELP = -3,   /* -h or --help */
+    CLI_ARG_BAD = -4     /* an option without its value; already reported */
+};
+
+/* The argument walk every command shares. names[0..n-1] are the command's options that take a
+ * value: for one of them it returns its index, sets *value and moves *i past the value;
+ * otherwise one of the CLI_ARG_ codes (*i moved past what was consumed). */
+int cli_next_arg(const char *cmd, int argc, char **argv, int *i, cli_common *common, const char *const *names, int n,
+                 const char **value);
+
 /* Parses a whole number in [lo, hi] given to option opt of command cmd; prints what is wrong and
  * returns false otherwise. */
 bool cli_parse_uint(const char *cmd, const char *opt, const char *text, unsigned long long lo, unsigned long long hi,

@@ -68,6 +68,32 @@ int cli_parse_common(int argc, char **argv, int i, cli_common *common)
     return 0;
 }
 
+int cli_next_arg(const char *cmd, int argc, char **argv, int *i, cli_common *common, const char *const *names, int n,
+                 const char **value)
+{
+    int used = cli_parse_common(argc, argv, *i, common);
+    if (used < 0)
+        return CLI_ARG_BAD;
+    if (used > 0) {
+        *i += used - 1;
+        return CLI_ARG_COMMON;
+    }
+    const char *arg = argv[*i];
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+        return CLI_ARG_HELP;
+    for (int k = 0; k < n; k++) {
+        if (strcmp(arg, names[k]) != 0)
+            continue;
+        if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
+            cli_error("%s: %s needs a value", cmd, arg);
+            return CLI_ARG_BAD;
+        }
+        *value = argv[++*i];
+        return k;
+    }
+    return CLI_ARG_OTHER;
+}
+
 const char *cli_bytes(char *buf, size_t size, unsigned long long bytes)
 {
     const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -39,34 +39,23 @@ typedef struct predict_args {
 static int parse(int argc, char **argv, predict_args *a)
 {
     a->infer.threshold = NAN;
+    static const char *const with_value[] = {"--checkpoint", "--input", "--out", "--batch", "--threshold"};
     for (int i = 1; i < argc; i++) {
-        int used = cli_parse_common(argc, argv, i, &a->common);
-        if (used < 0)
-            return CLI_USAGE;
-        if (used > 0) {
-            i += used - 1;
+        const char *arg = argv[i], *value = NULL;
+        int which = cli_next_arg("predict", argc, argv, &i, &a->common, with_value, 5, &value);
+        if (which == CLI_ARG_COMMON)
             continue;
-        }
-        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        if (which == CLI_ARG_HELP) {
             usage(stdout);
             return -1;
         }
-        static const char *const with_value[] = {"--checkpoint", "--input", "--out", "--batch", "--threshold"};
-        int which = -1;
-        for (int k = 0; k < 5 && which < 0; k++)
-            if (strcmp(arg, with_value[k]) == 0)
-                which = k;
-        if (which < 0) {
+        if (which == CLI_ARG_BAD)
+            return CLI_USAGE;
+        if (which == CLI_ARG_OTHER) {
             cli_error("predict: unknown argument '%s'", arg);
             usage(stderr);
             return CLI_USAGE;
         }
-        if (value == NULL || value[0] == '\0') {
-            cli_error("predict: %s needs a value", arg);
-            return CLI_USAGE;
-        }
-        i++;
         unsigned long long batch;
         if (which == 0)
             a->checkpoint = value;

@@ -125,40 +125,29 @@ int cmd_summary(int argc, char **argv)
 {
     cli_common common = {0};
     const char *model = NULL;
-    static const char *const names[] = {"--size",    "--base",  "--batch",        "--in",
-                                        "--classes", "--depth", "--output-stride"};
     enum { SIZE, BASE, BATCH, IN, CLASSES, DEPTH, STRIDE, NOPTS };
     static const unsigned long long lo[NOPTS] = {1, 1, 1, 1, 1, 18, 8};
     static const unsigned long long hi[NOPTS] = {16384, 65536, 4096, 65536, 65536, 50, 16};
     unsigned long long v[NOPTS] = {256, 0, 8, 3, 1, 18, 16};
     int given[NOPTS] = {0};
+    static const char *const with_value[NOPTS + 1] = {"--size", "--base",  "--batch",         "--in",
+                                                      "--classes", "--depth", "--output-stride", "--model"};
     for (int i = 1; i < argc; i++) {
-        int used = cli_parse_common(argc, argv, i, &common);
-        if (used < 0)
-            return CLI_USAGE;
-        if (used > 0) {
-            i += used - 1;
+        const char *arg = argv[i], *value = NULL;
+        int which = cli_next_arg("summary", argc, argv, &i, &common, with_value, NOPTS + 1, &value);
+        if (which == CLI_ARG_COMMON)
             continue;
-        }
-        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        if (which == CLI_ARG_HELP) {
             usage(stdout);
             return CLI_OK;
         }
-        int which = strcmp(arg, "--model") == 0 ? NOPTS : -1;
-        for (int k = 0; k < NOPTS && which < 0; k++)
-            if (strcmp(arg, names[k]) == 0)
-                which = k;
-        if (which < 0) {
+        if (which == CLI_ARG_BAD)
+            return CLI_USAGE;
+        if (which == CLI_ARG_OTHER) {
             cli_error("summary: unknown argument '%s'", arg);
             usage(stderr);
             return CLI_USAGE;
         }
-        if (value == NULL) {
-            cli_error("summary: %s needs a value", arg);
-            return CLI_USAGE;
-        }
-        i++;
         if (which == NOPTS)
             model = value;
         else if (!cli_parse_uint("summary", arg, value, lo[which], hi[which], &v[which]))

@@ -156,29 +156,17 @@ typedef struct train_args {
     unsigned long long base, depth, stride;
 } train_args;
 
-/* Parses one option with its value; 1 used, 0 unknown, -1 error. */
-static int parse_option(train_args *a, const char *arg, const char *value)
+static const char *const valued[] = {"--model", "--data", "--out", "--resume", "--epochs", "--batch", "--lr",
+                                     "--optimizer", "--loss", "--size", "--val-fraction", "--seed",
+                                     "--steps-per-epoch", "--channels", "--normalize", "--tumour-fraction",
+                                     "--noise", "--base", "--depth", "--output-stride"};
+
+/* Applies option arg with its value; false after reporting a bad value. */
+static bool apply_option(train_args *a, const char *arg, const char *value)
 {
     clseg_train_options *o = &a->o;
     unsigned long long u = 0;
     double x = 0;
-    if (strcmp(arg, "--no-augment") == 0) {
-        o->augment = false;
-        return 1;
-    }
-    static const char *const valued[] = {"--model", "--data", "--out", "--resume", "--epochs", "--batch", "--lr",
-                                         "--optimizer", "--loss", "--size", "--val-fraction", "--seed",
-                                         "--steps-per-epoch", "--channels", "--normalize", "--tumour-fraction",
-                                         "--noise", "--base", "--depth", "--output-stride"};
-    bool known = false;
-    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-        known = known || strcmp(arg, valued[k]) == 0;
-    if (!known)
-        return 0;
-    if (value == NULL) {
-        cli_error("train: %s needs a value", arg);
-        return -1;
-    }
 #define IS(name) (strcmp(arg, name) == 0)
     if (IS("--model"))
         a->model = value;
@@ -218,22 +206,22 @@ static int parse_option(train_args *a, const char *arg, const char *value)
     else if (IS("--optimizer")) {
         if (clseg_optimizer_kind_parse(value, &o->optimizer) != CLSEG_STATUS_SUCCESS) {
             cli_error("train: unknown --optimizer '%s' (adam, adamw or sgd)", value);
-            return -1;
+            return false;
         }
     } else if (IS("--loss")) {
         if (clseg_loss_kind_parse(value, &o->loss) != CLSEG_STATUS_SUCCESS) {
             cli_error("train: unknown --loss '%s' (bce, dice, bce+dice or mse)", value);
-            return -1;
+            return false;
         }
     } else if (IS("--normalize")) {
         if (clseg_normalize_parse(value, &o->normalize) != CLSEG_STATUS_SUCCESS) {
             cli_error("train: unknown --normalize '%s' (unit or volume)", value);
-            return -1;
+            return false;
         }
     } else
-        return -1; /* a number that did not parse: already reported */
+        return false; /* a number that did not parse: already reported */
 #undef IS
-    return 2;
+    return true;
 }
 
 /* The model's configuration from --model and its shape options. */
@@ -276,26 +264,28 @@ int cmd_train(int argc, char **argv)
     train_args a = {.o = clseg_train_options_default()};
     bool epochs_given = false;
     for (int i = 1; i < argc; i++) {
-        int used = cli_parse_common(argc, argv, i, &common);
-        if (used < 0)
-            return CLI_USAGE;
-        if (used > 0) {
-            i += used - 1;
+        const char *arg = argv[i], *value = NULL;
+        int k = cli_next_arg("train", argc, argv, &i, &common, valued, (int)(sizeof valued / sizeof *valued), &value);
+        if (k == CLI_ARG_COMMON)
             continue;
-        }
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+        if (k == CLI_ARG_HELP) {
             usage(stdout);
             return CLI_OK;
         }
-        epochs_given = epochs_given || strcmp(argv[i], "--epochs") == 0;
-        used = parse_option(&a, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
-        if (used == 0) {
-            cli_error("train: unknown argument '%s'", argv[i]);
-            usage(stderr);
-        }
-        if (used <= 0)
+        if (k == CLI_ARG_BAD)
             return CLI_USAGE;
-        i += used - 1;
+        if (k == CLI_ARG_OTHER && strcmp(arg, "--no-augment") == 0) {
+            a.o.augment = false;
+            continue;
+        }
+        if (k == CLI_ARG_OTHER) {
+            cli_error("train: unknown argument '%s'", arg);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+        if (!apply_option(&a, arg, value))
+            return CLI_USAGE;
+        epochs_given = epochs_given || strcmp(arg, "--epochs") == 0;
     }
     if (a.resume == NULL && a.o.data == NULL) {
         cli_error("train: --data DIR is required (or --resume RUN_DIR)");

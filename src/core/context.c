@@ -159,14 +159,27 @@ void clseg_log(const clseg_context *ctx, clseg_log_level level, const char *fmt,
     ctx->log(level, msg, ctx->log_user);
 }
 
+void clseg_errbuf_vset(char *err, size_t err_size, const char *fmt, va_list ap)
+{
+    if (err != NULL && err_size > 0)
+        vsnprintf(err, err_size, fmt, ap);
+}
+
 void clseg_errbuf_set(char *err, size_t err_size, const char *fmt, ...)
 {
-    if (err == NULL || err_size == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
+    clseg_errbuf_vset(err, err_size, fmt, ap);
     va_end(ap);
+}
+
+clseg_status clseg_errbuf_fail(char *err, size_t err_size, clseg_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    clseg_errbuf_vset(err, err_size, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 const char *clseg_format_bytes(char *buf, size_t size, uint64_t bytes)

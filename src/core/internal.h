@@ -50,6 +50,10 @@ void clseg_log(const clseg_context *ctx, clseg_log_level level, const char *fmt,
 
 /* Writes into a caller's (err, err_size) buffer, which may be NULL. */
 void clseg_errbuf_set(char *err, size_t err_size, const char *fmt, ...) CLSEG_PRINTF(3, 4);
+void clseg_errbuf_vset(char *err, size_t err_size, const char *fmt, va_list ap) CLSEG_PRINTF(3, 0);
+/* clseg_errbuf_set, returning status: `return clseg_errbuf_fail(err, size, STATUS, "...", ...);` */
+clseg_status clseg_errbuf_fail(char *err, size_t err_size, clseg_status status, const char *fmt, ...)
+    CLSEG_PRINTF(4, 5);
 
 /* Byte offset of the tensor's first element in its buffer. */
 static inline size_t clseg_tensor_byte_offset(const clseg_tensor *t) { return t->offset * sizeof(float); }

@@ -40,18 +40,7 @@ static void run_free(predict_run *r)
     free(r->mask);
 }
 
-static clseg_status invalid(char *err, size_t err_size, const char *fmt, ...) CLSEG_PRINTF(3, 4);
-
-static clseg_status invalid(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (err != NULL && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return CLSEG_STATUS_INVALID_ARGUMENT;
-}
+#define invalid(err, err_size, ...) clseg_errbuf_fail(err, err_size, CLSEG_STATUS_INVALID_ARGUMENT, __VA_ARGS__)
 
 /* The checks that need only the arguments: the model, the options against the dataset and the
  * slice list. Fills r's shape fields. */

@@ -85,6 +85,9 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts);
 clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, const char *data);
 void trainer_release(trainer *t);
 
+/* Puts the message into the caller's error buffer and returns st. */
+#define trainer_fail(t, st, ...) clseg_errbuf_fail((t)->err, (t)->err_size, st, __VA_ARGS__)
+
 /* An informational line to the caller's message callback. */
 void trainer_say(const trainer *t, const char *fmt, ...) CLSEG_PRINTF(2, 3);
 

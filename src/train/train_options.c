@@ -30,17 +30,7 @@ clseg_train_options clseg_train_options_default(void)
     return o;
 }
 
-static clseg_status bad(char *err, size_t err_size, const char *fmt, ...) CLSEG_PRINTF(3, 4);
-static clseg_status bad(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (err != NULL && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return CLSEG_STATUS_INVALID_ARGUMENT;
-}
+#define bad(err, err_size, ...) clseg_errbuf_fail(err, err_size, CLSEG_STATUS_INVALID_ARGUMENT, __VA_ARGS__)
 
 clseg_status train_options_check(const clseg_train_options *o, char *err, size_t err_size)
 {

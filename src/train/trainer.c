@@ -18,17 +18,6 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...) CLSEG_PRINTF(3, 4);
-static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...)
-{
-    if (t->err != NULL && t->err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(t->err, t->err_size, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 /* What one step needs, allocated before the first. */
 typedef struct step_buffers {
@@ -61,21 +50,21 @@ static clseg_status buffers_create(trainer *t, step_buffers *b)
     char msg[512];
     clseg_status st = clseg_loader_create(t->ds, &lo, &b->loader, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot start the batch loader: %s", msg);
+        return trainer_fail(t, st, "cannot start the batch loader: %s", msg);
     b->batches = t->o.steps_per_epoch > 0 ? (size_t)t->o.steps_per_epoch : clseg_loader_batches_per_epoch(b->loader);
     clseg_shape out = clseg_net_output_shape(t->net);
     if ((st = clseg_tensor_create(t->ctx, t->shape, &b->input)) != CLSEG_STATUS_SUCCESS ||
         (st = clseg_tensor_create(t->ctx, out, &b->target)) != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot allocate the batch tensors: %s", clseg_context_last_error(t->ctx));
+        return trainer_fail(t, st, "cannot allocate the batch tensors: %s", clseg_context_last_error(t->ctx));
     if (t->autoencoder && t->o.noise > 0.0f) {
         b->noisy = malloc(clseg_shape_numel(t->shape) * sizeof *b->noisy);
         if (b->noisy == NULL)
-            return fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
+            return trainer_fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     b->opt = clseg_optimizer_make(t->o.optimizer, t->o.lr);
     b->loss = clseg_loss_make(t->o.loss);
     if ((st = clseg_infer_options_from_net(t->net, &b->infer, msg, sizeof msg)) != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "%s", msg);
+        return trainer_fail(t, st, "%s", msg);
     b->infer.batch = t->o.batch;
     return CLSEG_STATUS_SUCCESS;
 }
@@ -116,7 +105,7 @@ static clseg_status save(trainer *t, const char *path)
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_checkpoint_save(t->net, path, &t->state, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot write the checkpoint %s (the previous one, if any, is kept): %s", path, msg);
+        return trainer_fail(t, st, "cannot write the checkpoint %s (the previous one, if any, is kept): %s", path, msg);
     return CLSEG_STATUS_SUCCESS;
 }
 
@@ -125,7 +114,7 @@ static clseg_status step(trainer *t, step_buffers *b, int64_t epoch, float *loss
     clseg_batch batch;
     clseg_status st = clseg_loader_next(b->loader, &batch);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "the batch loader failed: %s", clseg_status_str(st));
+        return trainer_fail(t, st, "the batch loader failed: %s", clseg_status_str(st));
     size_t n = clseg_shape_numel(t->shape);
     const float *input = batch.images;
     if (b->noisy != NULL) {
@@ -139,10 +128,10 @@ static clseg_status step(trainer *t, step_buffers *b, int64_t epoch, float *loss
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_net_train_step(t->net, b->input, b->target, &b->loss, &b->opt, loss);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "training step %lld of epoch %lld failed: %s", (long long)t->state.step + 1,
+        return trainer_fail(t, st, "training step %lld of epoch %lld failed: %s", (long long)t->state.step + 1,
                     (long long)epoch, clseg_context_last_error(t->ctx));
     if (!isfinite(*loss))
-        return fail(t, CLSEG_STATUS_NOT_FINITE,
+        return trainer_fail(t, CLSEG_STATUS_NOT_FINITE,
                     "the loss became %s at epoch %lld, step %lld (batch %zu of %zu): training diverged (try a "
                     "lower --lr); %s",
                     isnan(*loss) ? "NaN" : "infinite", (long long)epoch, (long long)clseg_net_step_count(t->net),
@@ -157,7 +146,7 @@ static clseg_status interrupted(trainer *t, int64_t epoch)
     clseg_status st = save(t, t->last_path);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    return fail(t, CLSEG_STATUS_INTERRUPTED, "interrupted in epoch %lld after batch %zu (step %lld); %s holds it",
+    return trainer_fail(t, CLSEG_STATUS_INTERRUPTED, "interrupted in epoch %lld after batch %zu (step %lld); %s holds it",
                 (long long)epoch, t->batch_in_epoch, (long long)t->state.step, t->last_path);
 }
 
@@ -250,7 +239,7 @@ static clseg_status finish_epoch(trainer *t, step_buffers *b, int64_t epoch, dou
         st = save(t, t->last_path);
     train_epoch_row row = make_row(t, epoch, train_loss, report, ips, train_s, val_s, best);
     if (st == CLSEG_STATUS_SUCCESS && (st = train_history_add(&t->history, &row)) != CLSEG_STATUS_SUCCESS)
-        fail(t, st, "out of host memory");
+        trainer_fail(t, st, "out of host memory");
     if (st == CLSEG_STATUS_SUCCESS)
         st = train_history_write(&t->history, t->csv_path, t->png_path, t->autoencoder, t->err, t->err_size);
     if (st == CLSEG_STATUS_SUCCESS && t->cb != NULL && t->cb->epoch_end != NULL) {

@@ -10,17 +10,6 @@
 #include "train/train_internal.h"
 #include "util/files.h"
 
-static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...) CLSEG_PRINTF(3, 4);
-static clseg_status fail(trainer *t, clseg_status st, const char *fmt, ...)
-{
-    if (t->err != NULL && t->err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(t->err, t->err_size, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 void trainer_say(const trainer *t, const char *fmt, ...)
 {
@@ -42,7 +31,7 @@ static clseg_status set_paths(trainer *t, const char *run_dir)
     t->csv_path = train_path(run_dir, TRAIN_METRICS);
     t->png_path = train_path(run_dir, TRAIN_CURVES);
     if (!t->run_dir || !t->last_path || !t->best_path || !t->csv_path || !t->png_path)
-        return fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
+        return trainer_fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
     t->run_dir[strlen(run_dir)] = '\0'; /* drop the "/." */
     return CLSEG_STATUS_SUCCESS;
 }
@@ -52,15 +41,15 @@ static clseg_status load_data(trainer *t)
     char msg[1024];
     clseg_status st = clseg_dataset_load(t->o.data, NULL, &t->ds, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot use the dataset %s: %s", t->o.data, msg);
+        return trainer_fail(t, st, "cannot use the dataset %s: %s", t->o.data, msg);
     int have = clseg_dataset_channels(t->ds);
     for (int i = 0; i < t->o.channel_count; i++)
         if (t->o.channels[i] >= have)
-            return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "channel %d was chosen, but the slices in %s have %d",
+            return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "channel %d was chosen, but the slices in %s have %d",
                         t->o.channels[i], t->o.data, have);
     int fed = t->o.channel_count > 0 ? t->o.channel_count : have;
     if (fed != t->o.model.in_channels)
-        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
                     "the model takes %lld input channels, but %d are fed from %s (choose the channels)",
                     (long long)t->o.model.in_channels, fed, t->o.data);
     t->shape = (clseg_shape){t->o.batch, fed, t->o.size, t->o.size};
@@ -101,7 +90,7 @@ static clseg_status use_split(trainer *t)
     t->train_count = clseg_split_slices(t->split, CLSEG_SUBSET_TRAIN, &t->train_slices);
     t->val_count = clseg_split_slices(t->split, CLSEG_SUBSET_VAL, &t->val_slices);
     if (t->train_count < (size_t)t->o.batch)
-        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
                     "the training split of %s has %zu slices, fewer than one batch of %d (lower the batch size "
                     "or the validation fraction)",
                     t->o.data, t->train_count, t->o.batch);
@@ -128,7 +117,7 @@ static clseg_status use_split(trainer *t)
     free(path);
     free(train);
     free(val);
-    return st == CLSEG_STATUS_OUT_OF_HOST_MEMORY ? fail(t, st, "out of host memory") : st;
+    return st == CLSEG_STATUS_OUT_OF_HOST_MEMORY ? trainer_fail(t, st, "out of host memory") : st;
 }
 
 static clseg_status build_and_plan(trainer *t)
@@ -136,10 +125,10 @@ static clseg_status build_and_plan(trainer *t)
     char msg[512];
     clseg_status st = clseg_model_build(&t->o.model, &t->net, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot build the model: %s", msg);
+        return trainer_fail(t, st, "cannot build the model: %s", msg);
     st = train_options_store(t->net, &t->o);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot record the options: %s", clseg_status_str(st));
+        return trainer_fail(t, st, "cannot record the options: %s", clseg_status_str(st));
     return CLSEG_STATUS_SUCCESS;
 }
 
@@ -147,7 +136,7 @@ static clseg_status plan(trainer *t)
 {
     clseg_status st = clseg_net_plan(t->net, t->ctx, t->shape, CLSEG_NET_TRAIN, t->o.seed);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot plan the %s for training at %lldx%lldx%lldx%lld on this device: %s",
+        return trainer_fail(t, st, "cannot plan the %s for training at %lldx%lldx%lldx%lld on this device: %s",
                     t->o.model.name, (long long)t->shape.n, (long long)t->shape.c, (long long)t->shape.h,
                     (long long)t->shape.w, clseg_context_last_error(t->ctx));
     return CLSEG_STATUS_SUCCESS;
@@ -171,7 +160,7 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
     if ((st = set_paths(t, opts->run_dir)) != CLSEG_STATUS_SUCCESS)
         return st;
     if (file_exists(t->last_path))
-        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
                     "%s already holds a run (%s): resume it (--resume %s) or choose another folder", t->run_dir,
                     TRAIN_LAST, t->run_dir);
     if ((st = clseg_mkdir_p(t->run_dir, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS)
@@ -181,7 +170,7 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
     char msg[512];
     st = clseg_split_random(t->ds, t->o.seed, t->o.val_fraction, 0.0, &t->split, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
-        return fail(t, st, "cannot split %s: %s", t->o.data, msg);
+        return trainer_fail(t, st, "cannot split %s: %s", t->o.data, msg);
     if ((st = build_and_plan(t)) != CLSEG_STATUS_SUCCESS || (st = use_split(t)) != CLSEG_STATUS_SUCCESS)
         return st;
     t->state = (clseg_train_state){0, 0, {t->o.seed, 0, 0, 0}, -INFINITY};
@@ -214,7 +203,7 @@ static clseg_status restore_split(trainer *t)
         lists[k] = malloc(cap);
         names[k] = malloc(65536 * sizeof *names[k]);
         if (lists[k] == NULL || names[k] == NULL)
-            st = fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
+            st = trainer_fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
         else if ((st = clseg_checkpoint_meta(t->last_path, keys[k], lists[k], cap, t->err, t->err_size)) ==
                  CLSEG_STATUS_SUCCESS)
             counts[k] = split_names(lists[k], names[k], 65536);
@@ -224,7 +213,7 @@ static clseg_status restore_split(trainer *t)
         st = clseg_split_from_lists(t->ds, (const char *const *)names[0], counts[0], (const char *const *)names[1],
                                     counts[1], NULL, 0, &t->split, msg, sizeof msg);
         if (st != CLSEG_STATUS_SUCCESS)
-            fail(t, st, "the run's split does not fit %s: %s", t->o.data, msg);
+            trainer_fail(t, st, "the run's split does not fit %s: %s", t->o.data, msg);
     }
     for (int k = 0; k < 2; k++) {
         free(lists[k]);
@@ -249,12 +238,12 @@ static clseg_status restore_position(trainer *t)
 clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, const char *data)
 {
     if (run_dir == NULL || run_dir[0] == '\0')
-        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "no run folder given to resume");
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "no run folder given to resume");
     clseg_status st = set_paths(t, run_dir);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     if (!file_exists(t->last_path))
-        return fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "%s holds no run to resume (no %s)", t->run_dir, TRAIN_LAST);
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "%s holds no run to resume (no %s)", t->run_dir, TRAIN_LAST);
     if ((st = clseg_train_options_load(t->last_path, &t->o, &t->data_storage, t->err, t->err_size)) !=
         CLSEG_STATUS_SUCCESS)
         return st;
