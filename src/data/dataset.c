@@ -1,16 +1,12 @@
 /* Walking a kaggle_3m-style folder: patients, slice/mask pairing, the skip report, data.csv;
  * also a single patient folder or a single image file. */
-#define _XOPEN_SOURCE 700 /* realpath, to name the patient of "." */
-
 #include "data/dataset.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "core/internal.h"
@@ -44,15 +40,6 @@ char *data_strdup(const char *s)
     if (copy != NULL)
         memcpy(copy, s, n);
     return copy;
-}
-
-static char *join_path(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *path = malloc(n);
-    if (path != NULL)
-        snprintf(path, n, "%s/%s", dir, name);
-    return path;
 }
 
 static const char *const reason_names[CLSEG_SKIP_REASON_COUNT] = {
@@ -116,59 +103,6 @@ CLSEG_PRINTF(3, 4) static clseg_status problem(load_state *ls, clseg_skip_reason
     return CLSEG_STATUS_SUCCESS;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void free_names(char **names, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* The visible entries of dir that are folders (want_dirs) or files, sorted by name. */
-static clseg_status list_dir(const char *dir, bool want_dirs, char ***names_out, size_t *count_out, char *err,
-                             size_t err_size)
-{
-    *names_out = NULL;
-    *count_out = 0;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        clseg_errbuf_set(err, err_size, "cannot open folder '%s': %s", dir, strerror(errno));
-        return CLSEG_STATUS_IO;
-    }
-    char **names = NULL;
-    size_t count = 0, cap = 0;
-    clseg_status st = CLSEG_STATUS_SUCCESS;
-    for (struct dirent *e; st == CLSEG_STATUS_SUCCESS && (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *path = join_path(dir, e->d_name);
-        struct stat sb;
-        bool keep = path != NULL && stat(path, &sb) == 0 && (want_dirs ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
-        free(path);
-        if (!keep)
-            continue;
-        char *copy = data_strdup(e->d_name);
-        if (copy == NULL || !data_reserve((void **)&names, &cap, count + 1, sizeof *names)) {
-            free(copy);
-            clseg_errbuf_set(err, err_size, "out of host memory listing '%s'", dir);
-            st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
-            break;
-        }
-        names[count++] = copy;
-    }
-    closedir(d);
-    if (st != CLSEG_STATUS_SUCCESS) {
-        free_names(names, count);
-        return st;
-    }
-    if (count > 1)
-        qsort(names, count, sizeof *names, cmp_names);
-    *names_out = names;
-    *count_out = count;
-    return CLSEG_STATUS_SUCCESS;
-}
-
 typedef struct slice_file {
     long number;
     bool mask;
@@ -185,26 +119,14 @@ static int cmp_slice_files(const void *a, const void *b)
     return strcmp(x->path, y->path); /* qsort is not stable: names break ties */
 }
 
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
-}
-
-/* The length of the .tif or .tiff ending of name's first n characters; 0 when it has none. */
-static size_t tif_ext_len(const char *name, size_t n)
-{
-    return ends_with(name, n, ".tiff") ? 5 : ends_with(name, n, ".tif") ? 4 : 0;
-}
-
 /* 1: a slice name (number and mask flag set); 0: not a .tif (ignored); -1: a .tif misnamed. */
 static int parse_slice_name(const char *name, const char *patient, long *number, bool *mask)
 {
-    size_t n = strlen(name), ext = tif_ext_len(name, n);
+    size_t n = strlen(name), ext = data_tif_ext_len(name, n);
     if (ext == 0)
         return 0;
     n -= ext;
-    *mask = ends_with(name, n, "_mask");
+    *mask = data_ends_with(name, n, "_mask");
     if (*mask)
         n -= 5;
     size_t digits = 0;
@@ -387,7 +309,7 @@ static clseg_status load_patient(load_state *ls, const char *dir, const char *na
     char **names = NULL;
     size_t count = 0;
     char msg[1024];
-    clseg_status st = list_dir(dir, false, &names, &count, msg, sizeof msg);
+    clseg_status st = data_list_dir(dir, false, &names, &count, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
         return st == CLSEG_STATUS_IO ? problem(ls, CLSEG_SKIP_UNREADABLE, "%s", msg) : oom(ls, dir);
     slice_file *files = calloc(count > 0 ? count : 1, sizeof *files);
@@ -395,7 +317,7 @@ static clseg_status load_patient(load_state *ls, const char *dir, const char *na
     if (files == NULL)
         st = oom(ls, dir);
     for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++) {
-        slice_file f = {0, false, join_path(dir, names[i])};
+        slice_file f = {0, false, data_join_path(dir, names[i])};
         if (f.path == NULL) {
             st = oom(ls, dir);
             break;
@@ -411,7 +333,7 @@ static clseg_status load_patient(load_state *ls, const char *dir, const char *na
                          name);
         free(f.path);
     }
-    free_names(names, count);
+    data_free_names(names, count);
     if (st == CLSEG_STATUS_SUCCESS && nfiles == 0 && misnamed == 0)
         st = problem(ls, CLSEG_SKIP_EMPTY_FOLDER, "%s: patient folder without slices", dir);
     size_t first = ds->slice_count;
@@ -428,7 +350,7 @@ static clseg_status load_patient(load_state *ls, const char *dir, const char *na
 /* data.csv is optional; a broken one is a problem like a broken slice. */
 static clseg_status load_csv(load_state *ls, const char *root)
 {
-    char *path = join_path(root, "data.csv");
+    char *path = data_join_path(root, "data.csv");
     if (path == NULL)
         return oom(ls, root);
     struct stat sb;
@@ -445,106 +367,18 @@ static clseg_status load_csv(load_state *ls, const char *root)
     return st;
 }
 
-/* A malloc'd copy of the first n characters of s. */
-static char *copy_prefix(const char *s, size_t n)
-{
-    char *copy = malloc(n + 1);
-    if (copy != NULL) {
-        memcpy(copy, s, n);
-        copy[n] = '\0';
-    }
-    return copy;
-}
-
-/* The folder part of a file's path ("." when it has none); malloc'd. */
-static char *parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        return data_strdup(".");
-    return copy_prefix(path, slash == path ? 1 : (size_t)(slash - path));
-}
-
-/* The folder's own name, trailing slashes dropped; ".", ".." and "/" are resolved to a real
- * name (the patient of "clseg data --data ." is the current folder's). malloc'd or NULL. */
-static char *folder_name(const char *dir)
-{
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    size_t b = n;
-    while (b > 0 && dir[b - 1] != '/')
-        b--;
-    bool odd = n == b || (n - b == 1 && dir[b] == '.') || (n - b == 2 && dir[b] == '.' && dir[b + 1] == '.') ||
-               (n == 1 && dir[0] == '/');
-    if (!odd)
-        return copy_prefix(dir + b, n - b);
-    char *real = realpath(dir, NULL);
-    if (real == NULL)
-        return data_strdup(dir);
-    const char *last = strrchr(real, '/');
-    char *name = data_strdup(last != NULL && last[1] != '\0' ? last + 1 : real);
-    free(real);
-    return name;
-}
-
-/* Whether dir holds a .tif or .tiff file directly; a folder that cannot be listed holds none. */
-static bool holds_tif_files(const char *dir)
-{
-    char **names = NULL;
-    size_t count = 0;
-    bool found = false;
-    if (list_dir(dir, false, &names, &count, NULL, 0) != CLSEG_STATUS_SUCCESS)
-        return false;
-    for (size_t i = 0; i < count && !found; i++)
-        found = tif_ext_len(names[i], strlen(names[i])) > 0;
-    free_names(names, count);
-    return found;
-}
-
-/* The rule for a folder given as root: it is ONE patient's folder when it holds .tif files
- * itself and none of its subfolders holds any; otherwise it is a dataset root of patient
- * folders (where stray .tif files beside them are ignored, as the kaggle_3m root has none).
- * Subfolders are looked into only when the folder has .tif files, so a dataset root costs
- * nothing extra. */
-static clseg_status is_patient_folder(const char *root, bool *patient, char *err, size_t err_size)
-{
-    *patient = false;
-    if (!holds_tif_files(root))
-        return CLSEG_STATUS_SUCCESS;
-    char **subdirs = NULL;
-    size_t count = 0;
-    clseg_status st = list_dir(root, true, &subdirs, &count, err, err_size);
-    if (st != CLSEG_STATUS_SUCCESS)
-        return st;
-    bool nested = false;
-    for (size_t i = 0; i < count && !nested && st == CLSEG_STATUS_SUCCESS; i++) {
-        char *sub = join_path(root, subdirs[i]);
-        if (sub == NULL) {
-            clseg_errbuf_set(err, err_size, "out of host memory listing '%s'", root);
-            st = CLSEG_STATUS_OUT_OF_HOST_MEMORY;
-        } else {
-            nested = holds_tif_files(sub);
-        }
-        free(sub);
-    }
-    free_names(subdirs, count);
-    *patient = st == CLSEG_STATUS_SUCCESS && !nested;
-    return st;
-}
-
 /* Every patient folder under root, then data.csv. */
 static clseg_status load_root(load_state *ls, const char *root, size_t *folders)
 {
     char **names = NULL;
     size_t count = 0;
-    clseg_status st = list_dir(root, true, &names, &count, ls->err, ls->err_size);
+    clseg_status st = data_list_dir(root, true, &names, &count, ls->err, ls->err_size);
     for (size_t i = 0; i < count && st == CLSEG_STATUS_SUCCESS; i++) {
-        char *dir = join_path(root, names[i]);
+        char *dir = data_join_path(root, names[i]);
         st = dir != NULL ? load_patient(ls, dir, names[i]) : oom(ls, root);
         free(dir);
     }
-    free_names(names, count);
+    data_free_names(names, count);
     *folders = count;
     return st == CLSEG_STATUS_SUCCESS ? load_csv(ls, root) : st;
 }
@@ -552,7 +386,7 @@ static clseg_status load_root(load_state *ls, const char *root, size_t *folders)
 /* root as one patient's folder, named after it. */
 static clseg_status load_patient_folder(load_state *ls, const char *root)
 {
-    char *name = folder_name(root);
+    char *name = data_folder_name(root);
     clseg_status st = name != NULL ? load_patient(ls, root, name) : oom(ls, root);
     free(name);
     return st;
@@ -592,8 +426,8 @@ static clseg_status load_image_file(load_state *ls, const char *path, size_t ext
         else
             free(candidate);
     }
-    char *dir = st == CLSEG_STATUS_SUCCESS ? parent_dir(path) : NULL;
-    char *name = dir != NULL ? folder_name(dir) : NULL;
+    char *dir = st == CLSEG_STATUS_SUCCESS ? data_parent_dir(path) : NULL;
+    char *name = dir != NULL ? data_folder_name(dir) : NULL;
     if (st == CLSEG_STATUS_SUCCESS && name == NULL)
         st = oom(ls, path);
     if (st == CLSEG_STATUS_SUCCESS) {
@@ -627,18 +461,18 @@ clseg_status clseg_dataset_load(const char *root, const clseg_dataset_options *o
     size_t n = strlen(root), ext = 0;
     bool folder = S_ISDIR(sb.st_mode), patient = false;
     if (!folder) {
-        ext = S_ISREG(sb.st_mode) ? tif_ext_len(root, n) : 0;
+        ext = S_ISREG(sb.st_mode) ? data_tif_ext_len(root, n) : 0;
         if (ext == 0) {
             clseg_errbuf_set(err, err_size, "dataset folder '%s': not a folder, nor a .tif image", root);
             return CLSEG_STATUS_IO;
         }
-        if (ends_with(root, n - ext, "_mask")) {
+        if (data_ends_with(root, n - ext, "_mask")) {
             clseg_errbuf_set(err, err_size,
                              "'%s' is a mask: give its image (the name without _mask) or the folder holding it", root);
             return CLSEG_STATUS_INVALID_ARGUMENT;
         }
     } else {
-        clseg_status st = is_patient_folder(root, &patient, err, err_size);
+        clseg_status st = data_is_patient_folder(root, &patient, err, err_size);
         if (st != CLSEG_STATUS_SUCCESS)
             return st;
     }

@@ -53,4 +53,22 @@ clseg_status data_read_csv(clseg_dataset *ds, const char *path, char *msg, size_
 /* A malloc'd copy of s, or NULL. */
 char *data_strdup(const char *s);
 
+/* folders.c: the dataset's folders and file names. */
+char *data_join_path(const char *dir, const char *name);
+/* The visible entries of dir that are folders (want_dirs) or regular files, sorted by name. */
+clseg_status data_list_dir(const char *dir, bool want_dirs, char ***names_out, size_t *count_out, char *err,
+                           size_t err_size);
+void data_free_names(char **names, size_t count);
+/* Whether the first n characters of s end with suffix, ignoring case. */
+bool data_ends_with(const char *s, size_t n, const char *suffix);
+/* The length of the .tif or .tiff ending of name's first n characters; 0 when it has none. */
+size_t data_tif_ext_len(const char *name, size_t n);
+char *data_copy_prefix(const char *s, size_t n);
+/* The folder part of a file's path ("." when it has none); malloc'd. */
+char *data_parent_dir(const char *path);
+/* The folder's own name; ".", ".." and "/" resolved to a real name. malloc'd or NULL. */
+char *data_folder_name(const char *dir);
+/* Whether root is one patient's folder (see folders.c for the rule) rather than a dataset root. */
+clseg_status data_is_patient_folder(const char *root, bool *patient, char *err, size_t err_size);
+
 #endif

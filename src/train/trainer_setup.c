@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "clseg/checkpoint.h"
+#include "models/models.h"
 #include "train/train_internal.h"
 #include "util/files.h"
 
@@ -123,7 +124,10 @@ static clseg_status use_split(trainer *t)
 static clseg_status build_and_plan(trainer *t)
 {
     char msg[512];
-    clseg_status st = clseg_model_build(&t->o.model, &t->net, msg, sizeof msg);
+    clseg_status st = clseg_model_check_input(&t->o.model, t->o.size, t->o.size, msg, sizeof msg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return trainer_fail(t, st, "%s (choose another --size)", msg);
+    st = clseg_model_build(&t->o.model, &t->net, msg, sizeof msg);
     if (st != CLSEG_STATUS_SUCCESS)
         return trainer_fail(t, st, "cannot build the model: %s", msg);
     st = train_options_store(t->net, &t->o);
