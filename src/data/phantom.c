@@ -1,6 +1,5 @@
 /* Synthetic patients in the kaggle_3m layout and file format: head-like slices (pre-contrast,
  * FLAIR, post-contrast) with texture and noise, and tumours that grow and shrink across slices. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +7,6 @@
 
 #include "clseg/data.h"
 #include "core/internal.h"
-#include "data/tiff_io.h"
 #include "util/files.h"
 #include "util/rng.h"
 
@@ -113,34 +111,6 @@ static bool render_slice(const head *h, clseg_rng *noise, int size, int slices, 
     return any;
 }
 
-static clseg_status write_bytes(const char *path, const void *data, size_t size, char *err, size_t err_size)
-{
-    FILE *f = fopen(path, "wb");
-    bool ok = f != NULL && fwrite(data, 1, size, f) == size;
-    int saved = errno;
-    if (f != NULL && fclose(f) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        clseg_errbuf_set(err, err_size, "cannot write '%s': %s", path, strerror(saved));
-        return CLSEG_STATUS_IO;
-    }
-    return CLSEG_STATUS_SUCCESS;
-}
-
-static clseg_status write_tiff(const char *path, const uint8_t *px, int size, int channels, char *err,
-                               size_t err_size)
-{
-    unsigned char *data = NULL;
-    size_t n = 0;
-    clseg_status st = tiff_io_encode(px, (uint32_t)size, (uint32_t)size, (uint32_t)channels, &data, &n, err, err_size);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = write_bytes(path, data, n, err, err_size);
-    free(data);
-    return st;
-}
-
 static clseg_status write_patient(const char *dir, int p, const clseg_phantom_options *o, uint8_t *rgb,
                                   uint8_t *mask, clseg_phantom_summary *sum, char *err, size_t err_size)
 {
@@ -154,10 +124,10 @@ static clseg_status write_patient(const char *dir, int p, const clseg_phantom_op
     for (int z = 0; z < o->slices && st == CLSEG_STATUS_SUCCESS; z++) {
         sum->tumour_slices += render_slice(&h, &r, o->size, o->slices, z, rgb, mask);
         snprintf(path, sizeof path, "%s/%s_%d.tif", folder, id, z + 1);
-        st = write_tiff(path, rgb, o->size, 3, err, err_size);
+        st = clseg_tiff_write(path, rgb, o->size, o->size, 3, err, err_size);
         snprintf(path, sizeof path, "%s/%s_%d_mask.tif", folder, id, z + 1);
         if (st == CLSEG_STATUS_SUCCESS)
-            st = write_tiff(path, mask, o->size, 1, err, err_size);
+            st = clseg_tiff_write(path, mask, o->size, o->size, 1, err, err_size);
         sum->slices += st == CLSEG_STATUS_SUCCESS;
     }
     sum->patients += st == CLSEG_STATUS_SUCCESS;
@@ -177,7 +147,8 @@ static clseg_status write_csv(const char *dir, int patients, char *err, size_t e
         len += (size_t)snprintf(text + len, cap - len, "PHANTOM_XX_%04d,,,,,,,,,,,,,,,,,\n", p + 1);
     char path[4200];
     snprintf(path, sizeof path, "%s/data.csv", dir);
-    clseg_status st = write_bytes(path, text, len, err, err_size);
+    const void *parts[] = {text};
+    clseg_status st = clseg_write_file_atomic(path, parts, &len, 1, err, err_size);
     free(text);
     return st;
 }
