@@ -342,6 +342,8 @@ START_TEST(test_train)
     snprintf(args, sizeof args, "eval --device ref --checkpoint '%s/best.safetensors' --data '%s' --split val", run,
              ds);
     expect(NULL, args, 0, "slice Dice");
+    snprintf(args, sizeof args, "train --device ref --resume '%s' --lr 0.1", run);
+    expect(NULL, args, 2, "--lr cannot change a resumed run");
     snprintf(args, sizeof args, "train --device ref --resume '%s/nothing'", dir);
     expect(NULL, args, 1, "no run to resume");
 

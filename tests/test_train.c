@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/safetensors.h"
 #include "test_util.h"
@@ -20,7 +21,21 @@ typedef struct record {
     double val_dice[8], val_mse[8];
     int stop_after; /* set the stop flag after this many steps (0: never) */
     volatile sig_atomic_t stop;
+    int block_after;       /* after this many steps, put a folder where last.safetensors.optim goes */
+    const char *run_dir;
 } record;
+
+/* Keeps a copy of last.safetensors and makes its next save fail (a folder is in the way of its
+ * .optim file): the disk-full or unwritable-folder case, as a rename cannot replace a folder. */
+static void block_checkpoint(const char *dir)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && cp last.safetensors kept.safetensors && rm last.safetensors.optim && "
+             "mkdir last.safetensors.optim",
+             dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
 
 static void on_progress(void *user, const clseg_train_progress *p)
 {
@@ -30,6 +45,8 @@ static void on_progress(void *user, const clseg_train_progress *p)
     r->steps++;
     if (r->stop_after > 0 && r->steps == r->stop_after)
         r->stop = 1;
+    if (r->block_after > 0 && r->steps == r->block_after)
+        block_checkpoint(r->run_dir);
 }
 
 static void on_epoch(void *user, const clseg_epoch_summary *s)
@@ -339,6 +356,59 @@ START_TEST(test_bad_input_is_reported)
 }
 END_TEST
 
+START_TEST(test_a_failed_checkpoint_is_reported_and_the_last_good_one_kept)
+{
+    clseg_context *ctx = test_context("ref");
+    char *dir = run_path("blocked");
+    record r = {.steps = 0, .block_after = 4, .run_dir = dir};
+    clseg_train_options o = small_run("unet", dir);
+    clseg_train_callbacks cb = callbacks(&r);
+    char err[1024];
+    clseg_status st = clseg_train(ctx, &o, &cb, err, sizeof err);
+    ck_assert_int_eq(st, CLSEG_STATUS_IO);
+    ck_assert_msg(strstr(err, "last.safetensors") != NULL && strstr(err, "kept") != NULL, "%s", err);
+    char *last = file_in(dir, "last.safetensors"), *kept = file_in(dir, "kept.safetensors");
+    unsigned char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    FILE *f = fopen(last, "rb");
+    ck_assert_ptr_nonnull(f);
+    a = malloc(1 << 22);
+    na = fread(a, 1, 1 << 22, f);
+    fclose(f);
+    f = fopen(kept, "rb");
+    b = malloc(1 << 22);
+    nb = fread(b, 1, 1 << 22, f);
+    fclose(f);
+    ck_assert(na == nb && memcmp(a, b, na) == 0); /* epoch 1's checkpoint, untouched */
+    free(a);
+    free(b);
+    free(last);
+    free(kept);
+    free(dir);
+    clseg_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(test_a_damaged_run_is_refused_by_name)
+{
+    clseg_context *ctx = test_context("ref");
+    char *dir = run_path("damaged");
+    record r = {.steps = 0};
+    clseg_train_options o = small_run("unet", dir);
+    o.epochs = 1;
+    clseg_train_callbacks cb = callbacks(&r);
+    char err[1024];
+    ck_assert_msg(clseg_train(ctx, &o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    char *last = file_in(dir, "last.safetensors");
+    ck_assert_int_eq(truncate(last, 100), 0);
+    ck_assert_int_ne(clseg_train_resume(ctx, dir, 2, NULL, &cb, err, sizeof err), CLSEG_STATUS_SUCCESS);
+    ck_assert_msg(strstr(err, last) != NULL, "%s", err);
+    free(last);
+    free(dir);
+    clseg_context_destroy(ctx);
+}
+END_TEST
+
 /* One phantom dataset for the whole program, made inside the first test (test_tmpdir asserts). */
 static void make_data(void)
 {
@@ -368,6 +438,8 @@ int main(void)
     tcase_add_test(tc, test_denoising_autoencoder_trains);
     tcase_add_test(tc, test_divergence_names_epoch_and_step);
     tcase_add_test(tc, test_bad_input_is_reported);
+    tcase_add_test(tc, test_a_failed_checkpoint_is_reported_and_the_last_good_one_kept);
+    tcase_add_test(tc, test_a_damaged_run_is_refused_by_name);
     suite_add_tcase(s, tc);
     int rc = test_run(s, false);
     if (root != NULL)

@@ -263,6 +263,7 @@ int cmd_train(int argc, char **argv)
     cli_common common = {0};
     train_args a = {.o = clseg_train_options_default()};
     bool epochs_given = false;
+    const char *fixed_by_run = NULL; /* an option a resumed run takes from its checkpoint */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
         int k = cli_next_arg("train", argc, argv, &i, &common, valued, (int)(sizeof valued / sizeof *valued), &value);
@@ -286,6 +287,14 @@ int cmd_train(int argc, char **argv)
         if (!apply_option(&a, arg, value))
             return CLI_USAGE;
         epochs_given = epochs_given || strcmp(arg, "--epochs") == 0;
+        if (strcmp(arg, "--epochs") != 0 && strcmp(arg, "--data") != 0 && strcmp(arg, "--resume") != 0)
+            fixed_by_run = arg;
+    }
+    if (a.resume != NULL && (fixed_by_run != NULL || !a.o.augment)) {
+        cli_error("train: %s cannot change a resumed run: it goes on with the options stored in its checkpoint "
+                  "(only --epochs, --data and --device may be given with --resume)",
+                  fixed_by_run != NULL ? fixed_by_run : "--no-augment");
+        return CLI_USAGE;
     }
     if (a.resume == NULL && a.o.data == NULL) {
         cli_error("train: --data DIR is required (or --resume RUN_DIR)");
