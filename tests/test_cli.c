@@ -115,7 +115,7 @@ END_TEST
 START_TEST(test_bench_ops)
 {
     expect(NULL, "bench", 2, "usage: clseg bench ops");
-    expect(NULL, "bench train", 2, "unknown benchmark 'train'");
+    expect(NULL, "bench frobnicate", 2, "unknown benchmark 'frobnicate'");
     expect(NULL, "bench ops --batch 0", 2, "--batch needs a whole number from 1");
     expect(NULL, "bench ops --size 8", 2, "--size needs a whole number from 16");
     expect(NULL, "bench ops --repeat", 2, "--repeat needs a value");
@@ -143,6 +143,21 @@ START_TEST(test_bench_ops)
         ck_assert_msg(strstr((const char *)json, key) != NULL, "no %s in the JSON", key);
     }
     ck_assert_ptr_nonnull(strstr((const char *)json, "\"ms_per_call\": "));
+    free(json);
+    unlink(path);
+
+    /* bench train: a tiny model on the reference backend, then its JSON */
+    expect(NULL, "bench train --model resnet", 2, "unknown --model 'resnet'");
+    expect(NULL, "bench train --steps 0", 2, "--steps needs a whole number from 1");
+    snprintf(path, sizeof path, "%s/train.json", dir);
+    snprintf(args, sizeof args,
+             "bench train --device ref --model unet --base 4 --size 32 --batch 2 --steps 1 --json '%s'", path);
+    expect(NULL, args, 0, "first step, warm cache");
+    ck_assert_int_eq(clseg_read_file(path, 1 << 20, &json, &size, err, sizeof err), CLSEG_STATUS_SUCCESS);
+    static const char *const keys[] = {"\"train_images_per_s\": ", "\"infer_images_per_s\": ",
+                                       "\"first_step_s\": ", "\"first_step_cold_s\": ", "\"peak_memory_bytes\": "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(strstr((const char *)json, keys[i]) != NULL, "no %s in %s", keys[i], (const char *)json);
     free(json);
     unlink(path);
     rmdir(dir);

@@ -444,7 +444,8 @@ static clseg_status write_json(const char *path, const bench *b, const clseg_dev
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clseg bench ops [--device SEL] [--batch B] [--size S] [--repeat R] [--op NAME]\n"
-               "                       [--json FILE] [-v]\n\n"
+               "                       [--json FILE] [-v]\n"
+               "       clseg bench train [--model M] [--size S] [--batch B] ...  (clseg bench train --help)\n\n"
                "Times every op, forward and backward, at the shapes of U-Net (base 32, 32 to 512\n"
                "channels) for inputs of 256x256 and 128x128, and prints the median time per call,\n"
                "GFLOP/s and GB/s (nominal: the op's arithmetic and the bytes it must move).\n\n"
@@ -462,8 +463,10 @@ int cmd_bench(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (strcmp(argv[1], "train") == 0)
+        return cmd_bench_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "ops") != 0) {
-        cli_error("bench: unknown benchmark '%s' (there is: ops)", argv[1]);
+        cli_error("bench: unknown benchmark '%s' (there are: ops, train)", argv[1]);
         return CLI_USAGE;
     }
     cli_common common = {0};
