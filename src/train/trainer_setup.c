@@ -1,5 +1,6 @@
 /* Preparing a run: a new one from options, or a stopped one from its folder's last checkpoint
  * (options, split, weights, optimiser moments, step and history as they were). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,10 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     t->o = *opts;
+    /* stored absolute, so that the run resumes from any working folder */
+    t->data_storage = realpath(opts->data, NULL);
+    if (t->data_storage != NULL)
+        t->o.data = t->data_storage;
     t->autoencoder = strcmp(t->o.model.name, "autoencoder") == 0;
     if (t->autoencoder)
         t->o.loss = CLSEG_LOSS_MSE;
@@ -252,8 +257,14 @@ clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, c
         CLSEG_STATUS_SUCCESS)
         return st;
     t->o.run_dir = t->run_dir;
-    if (data != NULL)
-        t->o.data = data;
+    if (data != NULL) {
+        char *moved = realpath(data, NULL);
+        if (moved != NULL) {
+            free(t->data_storage);
+            t->data_storage = moved;
+        }
+        t->o.data = moved != NULL ? moved : data;
+    }
     if (epochs > 0)
         t->o.epochs = epochs;
     t->autoencoder = strcmp(t->o.model.name, "autoencoder") == 0;
