@@ -21,7 +21,7 @@ typedef struct record {
     double val_dice[8], val_mse[8];
     int stop_after; /* set the stop flag after this many steps (0: never) */
     volatile sig_atomic_t stop;
-    int block_after;       /* after this many steps, put a folder where last.safetensors.optim goes */
+    int block_after; /* after this many steps, put a folder where last.safetensors.optim goes */
     const char *run_dir;
 } record;
 
@@ -107,8 +107,8 @@ static void assert_same_weights(const char *a, const char *b)
         const clseg_st_tensor *tb = clseg_safetensors_find(fb, ta->name);
         ck_assert_ptr_nonnull(tb);
         ck_assert_uint_eq(ta->nbytes, tb->nbytes);
-        ck_assert_msg(memcmp(ta->data, tb->data, (size_t)ta->nbytes) == 0, "%s differs between %s and %s", ta->name,
-                      a, b);
+        ck_assert_msg(memcmp(ta->data, tb->data, (size_t)ta->nbytes) == 0, "%s differs between %s and %s", ta->name, a,
+                      b);
     }
     clseg_safetensors_close(fa);
     clseg_safetensors_close(fb);
@@ -242,8 +242,8 @@ START_TEST(test_run_folder_holds_metrics_curves_and_checkpoints)
     char *dir = run_path("files");
     record r = {.steps = 0};
     train_to_end(ctx, dir, &r);
-    static const char *const names[] = {"last.safetensors", "last.safetensors.optim", "best.safetensors",
-                                        "metrics.csv", "curves.png", "split.txt"};
+    static const char *const names[] = {
+        "last.safetensors", "last.safetensors.optim", "best.safetensors", "metrics.csv", "curves.png", "split.txt"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char *p = file_in(dir, names[i]);
         ck_assert_msg(exists(p), "%s is missing", p);

@@ -64,8 +64,7 @@ typedef struct bench_result {
 
 /* One context's life: build, plan, the first step (timed from the context's creation), and
  * with timed set the measured steps. */
-static int run_once(const cli_common *common, const char *cache_dir, const bench_setup *s, bool timed,
-                    bench_result *r)
+static int run_once(const cli_common *common, const char *cache_dir, const bench_setup *s, bool timed, bench_result *r)
 {
     double t0 = now_s();
     clseg_context_options co = clseg_context_options_default();
@@ -82,7 +81,8 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
     clseg_tensor *x = NULL, *y = NULL;
     size_t n = clseg_shape_numel(s->shape);
     float *host = malloc(n * sizeof *host), *out = NULL;
-    clseg_status st = host != NULL ? clseg_model_build(&s->cfg, &net, err, sizeof err) : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
+    clseg_status st =
+        host != NULL ? clseg_model_build(&s->cfg, &net, err, sizeof err) : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_net_plan(net, ctx, s->shape, CLSEG_NET_TRAIN, 1);
     clseg_shape os = clseg_net_output_shape(net);
@@ -94,11 +94,12 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_tensor_upload(x, host, n);
     for (size_t i = 0; host != NULL && i < clseg_shape_numel(os) && i < n; i++)
-        host[i] = host[i] > 0.7f ? 1.0f : 0.0f; /* a mask; also the auto-encoder's target (values do not change timings) */
+        host[i] =
+            host[i] > 0.7f ? 1.0f : 0.0f; /* a mask; also the auto-encoder's target (values do not change timings) */
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_tensor_upload(y, host, clseg_shape_numel(os));
-    clseg_loss_desc loss = clseg_loss_make(strcmp(s->cfg.name, "autoencoder") == 0 ? CLSEG_LOSS_MSE
-                                                                                      : CLSEG_LOSS_BCE_DICE);
+    clseg_loss_desc loss =
+        clseg_loss_make(strcmp(s->cfg.name, "autoencoder") == 0 ? CLSEG_LOSS_MSE : CLSEG_LOSS_BCE_DICE);
     clseg_optimizer opt = clseg_optimizer_make(CLSEG_OPTIMIZER_ADAM, 1e-3f);
     float value = 0.0f;
     if (st == CLSEG_STATUS_SUCCESS)
@@ -132,8 +133,7 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
         r->peak_memory_bytes = clseg_context_memory_stats(ctx).peak_bytes;
     }
     if (st != CLSEG_STATUS_SUCCESS)
-        cli_error("bench: %s: %s", s->cfg.name,
-                  clseg_context_last_error(ctx)[0] ? clseg_context_last_error(ctx) : err);
+        cli_error("bench: %s: %s", s->cfg.name, clseg_context_last_error(ctx)[0] ? clseg_context_last_error(ctx) : err);
     free(out);
     free(host);
     clseg_tensor_destroy(x);
@@ -224,8 +224,8 @@ int cmd_bench_train(int argc, char **argv)
     snprintf(pocl, sizeof pocl, "%s/pocl", cache);
     setenv("POCL_CACHE_DIR", pocl, 1);
     bench_result cold = {0}, warm = {0};
-    printf("clseg bench train: %s at %llux%llu, batch %llu (cold kernel cache in %s)\n", s.cfg.name, size, size,
-           batch, cache);
+    printf("clseg bench train: %s at %llux%llu, batch %llu (cold kernel cache in %s)\n", s.cfg.name, size, size, batch,
+           cache);
     fflush(stdout);
     int rc = run_once(&common, cache, &s, false, &cold);
     if (rc == CLI_OK)

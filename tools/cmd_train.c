@@ -12,36 +12,35 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clseg train --model M --data DIR [--out RUN_DIR] [--device SEL] [--epochs E] [--batch B]\n"
-            "                   [--lr X] [--optimizer adam|adamw|sgd] [--loss bce|dice|bce+dice|mse] [--size S]\n"
-            "                   [--val-fraction F] [--seed K] [more options below]\n"
-            "       clseg train --resume RUN_DIR [--epochs E] [--data DIR] [--device SEL]\n\n"
-            "Trains on the patients of DIR (kaggle_3m layout) less a validation share, held out by patient.\n"
-            "After every epoch: validation Dice and IoU per slice and per patient volume, a row of\n"
-            "RUN_DIR/metrics.csv, RUN_DIR/curves.png, and the checkpoints RUN_DIR/last.safetensors and\n"
-            "RUN_DIR/best.safetensors (best validation Dice per volume). Ctrl-C saves last.safetensors\n"
-            "and stops; --resume continues exactly where the run stopped.\n\n"
-            "  --model M            unet (default), convdeconv, linknet, deeplabv3 or autoencoder\n"
-            "  --data DIR           the dataset folder\n"
-            "  --out RUN_DIR        the run folder (default runs/M); it must not hold a run already\n"
-            "  --resume RUN_DIR     continue that run (its options are stored in its checkpoint)\n"
-            "  --epochs E           epochs in all (default 10; with --resume: a new total)\n"
-            "  --batch B            slices per step (default 8)\n"
-            "  --lr X               learning rate (default 1e-3; sgd 1e-2)\n"
-            "  --optimizer O        adam (default), adamw or sgd (momentum 0.9)\n"
-            "  --loss L             bce+dice (default), bce, dice or mse; the auto-encoder uses mse\n"
-            "  --size S             input height and width, a multiple of 16 (default 256)\n"
-            "  --val-fraction F     share of patients for validation (default 0.2)\n"
-            "  --seed K             weights, split, batches and augmentation (default 1)\n"
-            "  --steps-per-epoch N  batches per epoch (default: every training slice once)\n"
-            "  --channels LIST      image channels fed, e.g. 1 (FLAIR) or 0,1,2 (default: all)\n"
-            "  --normalize N        unit (x/255, default) or volume (per-patient z-score)\n"
-            "  --no-augment         no flips, rotations, zoom or intensity changes\n"
-            "  --tumour-fraction F  share of each epoch drawn from slices with tumour (default 0.5; 0: off)\n"
-            "  --noise X            auto-encoder: denoising, with Gaussian noise of std X on the input\n"
-            "  --base N, --depth D, --output-stride S   the model's width, ResNet depth, DeepLab stride\n"
-            "  --device SEL         the OpenCL device (see clseg devices), or ref\n");
+    fprintf(f, "usage: clseg train --model M --data DIR [--out RUN_DIR] [--device SEL] [--epochs E] [--batch B]\n"
+               "                   [--lr X] [--optimizer adam|adamw|sgd] [--loss bce|dice|bce+dice|mse] [--size S]\n"
+               "                   [--val-fraction F] [--seed K] [more options below]\n"
+               "       clseg train --resume RUN_DIR [--epochs E] [--data DIR] [--device SEL]\n\n"
+               "Trains on the patients of DIR (kaggle_3m layout) less a validation share, held out by patient.\n"
+               "After every epoch: validation Dice and IoU per slice and per patient volume, a row of\n"
+               "RUN_DIR/metrics.csv, RUN_DIR/curves.png, and the checkpoints RUN_DIR/last.safetensors and\n"
+               "RUN_DIR/best.safetensors (best validation Dice per volume). Ctrl-C saves last.safetensors\n"
+               "and stops; --resume continues exactly where the run stopped.\n\n"
+               "  --model M            unet (default), convdeconv, linknet, deeplabv3 or autoencoder\n"
+               "  --data DIR           the dataset folder\n"
+               "  --out RUN_DIR        the run folder (default runs/M); it must not hold a run already\n"
+               "  --resume RUN_DIR     continue that run (its options are stored in its checkpoint)\n"
+               "  --epochs E           epochs in all (default 10; with --resume: a new total)\n"
+               "  --batch B            slices per step (default 8)\n"
+               "  --lr X               learning rate (default 1e-3; sgd 1e-2)\n"
+               "  --optimizer O        adam (default), adamw or sgd (momentum 0.9)\n"
+               "  --loss L             bce+dice (default), bce, dice or mse; the auto-encoder uses mse\n"
+               "  --size S             input height and width, a multiple of 16 (default 256)\n"
+               "  --val-fraction F     share of patients for validation (default 0.2)\n"
+               "  --seed K             weights, split, batches and augmentation (default 1)\n"
+               "  --steps-per-epoch N  batches per epoch (default: every training slice once)\n"
+               "  --channels LIST      image channels fed, e.g. 1 (FLAIR) or 0,1,2 (default: all)\n"
+               "  --normalize N        unit (x/255, default) or volume (per-patient z-score)\n"
+               "  --no-augment         no flips, rotations, zoom or intensity changes\n"
+               "  --tumour-fraction F  share of each epoch drawn from slices with tumour (default 0.5; 0: off)\n"
+               "  --noise X            auto-encoder: denoising, with Gaussian noise of std X on the input\n"
+               "  --base N, --depth D, --output-stride S   the model's width, ResNet depth, DeepLab stride\n"
+               "  --device SEL         the OpenCL device (see clseg devices), or ref\n");
 }
 
 static volatile sig_atomic_t stop_requested;
@@ -156,10 +155,26 @@ typedef struct train_args {
     unsigned long long base, depth, stride;
 } train_args;
 
-static const char *const valued[] = {"--model", "--data", "--out", "--resume", "--epochs", "--batch", "--lr",
-                                     "--optimizer", "--loss", "--size", "--val-fraction", "--seed",
-                                     "--steps-per-epoch", "--channels", "--normalize", "--tumour-fraction",
-                                     "--noise", "--base", "--depth", "--output-stride"};
+static const char *const valued[] = {"--model",
+                                     "--data",
+                                     "--out",
+                                     "--resume",
+                                     "--epochs",
+                                     "--batch",
+                                     "--lr",
+                                     "--optimizer",
+                                     "--loss",
+                                     "--size",
+                                     "--val-fraction",
+                                     "--seed",
+                                     "--steps-per-epoch",
+                                     "--channels",
+                                     "--normalize",
+                                     "--tumour-fraction",
+                                     "--noise",
+                                     "--base",
+                                     "--depth",
+                                     "--output-stride"};
 
 /* Applies option arg with its value; false after reporting a bad value. */
 static bool apply_option(train_args *a, const char *arg, const char *value)
@@ -325,10 +340,10 @@ int cmd_train(int argc, char **argv)
     if (a.resume != NULL)
         st = clseg_train_resume(ctx, a.resume, epochs_given ? a.o.epochs : 0, a.o.data, &cb, err, sizeof err);
     else {
-        printf("training %s on %s: %d epochs of batch %d at %dx%d, %s lr %g, loss %s; run folder %s\n",
-               a.o.model.name, a.o.data, a.o.epochs, a.o.batch, a.o.size, a.o.size,
-               clseg_optimizer_kind_str(a.o.optimizer), (double)a.o.lr,
-               strcmp(a.o.model.name, "autoencoder") == 0 ? "mse" : clseg_loss_kind_str(a.o.loss), a.o.run_dir);
+        printf("training %s on %s: %d epochs of batch %d at %dx%d, %s lr %g, loss %s; run folder %s\n", a.o.model.name,
+               a.o.data, a.o.epochs, a.o.batch, a.o.size, a.o.size, clseg_optimizer_kind_str(a.o.optimizer),
+               (double)a.o.lr, strcmp(a.o.model.name, "autoencoder") == 0 ? "mse" : clseg_loss_kind_str(a.o.loss),
+               a.o.run_dir);
         st = clseg_train(ctx, &a.o, &cb, err, sizeof err);
     }
     clear_progress(&d);

@@ -22,7 +22,10 @@ char *data_join_path(const char *dir, const char *name)
     return path;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 void data_free_names(char **names, size_t count)
 {
@@ -33,7 +36,7 @@ void data_free_names(char **names, size_t count)
 
 /* The visible entries of dir that are folders (want_dirs) or files, sorted by name. */
 clseg_status data_list_dir(const char *dir, bool want_dirs, char ***names_out, size_t *count_out, char *err,
-                             size_t err_size)
+                           size_t err_size)
 {
     *names_out = NULL;
     *count_out = 0;
@@ -174,4 +177,3 @@ clseg_status data_is_patient_folder(const char *root, bool *patient, char *err, 
     *patient = st == CLSEG_STATUS_SUCCESS && !nested;
     return st;
 }
-

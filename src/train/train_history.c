@@ -47,16 +47,18 @@ void train_history_free(train_history *h)
 
 static void row_values(const train_epoch_row *r, double v[COLUMNS])
 {
-    const double all[COLUMNS] = {(double)r->epoch,   (double)r->step,      r->train_loss,         r->dice_slice_mean,
-                                 r->dice_slice_median, r->dice_volume_mean, r->dice_volume_median, r->iou_slice_mean,
-                                 r->iou_slice_median,  r->iou_volume_mean,  r->iou_volume_median,  r->mse,
-                                 r->images_per_s,      r->train_s,          r->val_s,              (double)r->best};
+    const double all[COLUMNS] = {(double)r->epoch,      (double)r->step,      r->train_loss,
+                                 r->dice_slice_mean,    r->dice_slice_median, r->dice_volume_mean,
+                                 r->dice_volume_median, r->iou_slice_mean,    r->iou_slice_median,
+                                 r->iou_volume_mean,    r->iou_volume_median, r->mse,
+                                 r->images_per_s,       r->train_s,           r->val_s,
+                                 (double)r->best};
     memcpy(v, all, sizeof all);
 }
 
 static train_epoch_row row_from(const double v[COLUMNS])
 {
-    return (train_epoch_row){(int64_t)v[0], (int64_t)v[1], v[2], v[3],  v[4],  v[5],  v[6],  v[7],
+    return (train_epoch_row){(int64_t)v[0], (int64_t)v[1], v[2],  v[3],  v[4],  v[5],  v[6],  v[7],
                              v[8],          v[9],          v[10], v[11], v[12], v[13], v[14], (int)v[15]};
 }
 
@@ -146,8 +148,8 @@ static clseg_status write_curves(const train_history *h, const char *png_path, b
     return st;
 }
 
-clseg_status train_history_write(const train_history *h, const char *csv_path, const char *png_path,
-                                 bool autoencoder, char *err, size_t err_size)
+clseg_status train_history_write(const train_history *h, const char *csv_path, const char *png_path, bool autoencoder,
+                                 char *err, size_t err_size)
 {
     char *csv = format_csv(h);
     if (csv == NULL)

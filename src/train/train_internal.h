@@ -51,8 +51,8 @@ void train_history_free(train_history *h);
  * file: the rows after it are redone). A missing file is an empty history. */
 clseg_status train_history_read(train_history *h, const char *path, int64_t up_to_epoch, char *err, size_t err_size);
 /* Rewrites metrics.csv and curves.png from the history (both atomically). */
-clseg_status train_history_write(const train_history *h, const char *csv_path, const char *png_path,
-                                 bool autoencoder, char *err, size_t err_size);
+clseg_status train_history_write(const train_history *h, const char *csv_path, const char *png_path, bool autoencoder,
+                                 char *err, size_t err_size);
 
 /* "dir/name" in a malloc'd string, or NULL. */
 char *train_path(const char *dir, const char *name);
@@ -61,7 +61,7 @@ char *train_path(const char *dir, const char *name);
 typedef struct trainer {
     clseg_context *ctx;
     clseg_train_options o;
-    char *data_storage;            /* o.data when loaded from a checkpoint */
+    char *data_storage; /* o.data when loaded from a checkpoint */
     char *run_dir, *last_path, *best_path, *csv_path, *png_path;
     bool autoencoder;
     clseg_dataset *ds;
@@ -69,9 +69,9 @@ typedef struct trainer {
     const size_t *train_slices, *val_slices;
     size_t train_count, val_count;
     clseg_net *net;
-    clseg_shape shape;             /* batch x channels x size x size */
-    clseg_train_state state;       /* epoch: epochs completed; step: optimiser steps */
-    size_t batch_in_epoch;         /* of the epoch in progress (a resumed interruption) */
+    clseg_shape shape;       /* batch x channels x size x size */
+    clseg_train_state state; /* epoch: epochs completed; step: optimiser steps */
+    size_t batch_in_epoch;   /* of the epoch in progress (a resumed interruption) */
     double epoch_loss_sum;
     train_history history;
     const clseg_train_callbacks *cb;

@@ -86,8 +86,7 @@ clseg_status train_options_store(clseg_net *net, const clseg_train_options *o)
 {
     char channels[32] = "";
     for (int i = 0; i < o->channel_count; i++)
-        snprintf(channels + strlen(channels), sizeof channels - strlen(channels), "%s%d", i ? "," : "",
-                 o->channels[i]);
+        snprintf(channels + strlen(channels), sizeof channels - strlen(channels), "%s%d", i ? "," : "", o->channels[i]);
     clseg_status st = clseg_net_set_meta(net, "clseg.train.data", o->data);
     if (st == CLSEG_STATUS_SUCCESS)
         st = put(net, "epochs", "%d", o->epochs);
@@ -136,8 +135,7 @@ static const char *get(reader *r, const char *name)
     snprintf(key, sizeof key, "clseg.train.%s", name);
     const char *v = r->st == CLSEG_STATUS_SUCCESS ? clseg_safetensors_meta(r->f, key) : NULL;
     if (v == NULL && r->st == CLSEG_STATUS_SUCCESS)
-        r->st = bad(r->err, r->err_size, "%s: no '%s' in its metadata (not a checkpoint of clseg train)", r->path,
-                    key);
+        r->st = bad(r->err, r->err_size, "%s: no '%s' in its metadata (not a checkpoint of clseg train)", r->path, key);
     return v;
 }
 
@@ -176,8 +174,8 @@ static void parse_channels(reader *r, const char *v, clseg_train_options *o)
 
 static clseg_status model_from_file(reader *r, clseg_model_config *cfg)
 {
-    static const char *const keys[] = {"clseg.model", "clseg.in_channels", "clseg.classes", "clseg.base",
-                                       "clseg.depth", "clseg.output_stride"};
+    static const char *const keys[] = {"clseg.model", "clseg.in_channels", "clseg.classes",
+                                       "clseg.base",  "clseg.depth",       "clseg.output_stride"};
     clseg_net *scratch = NULL;
     clseg_status st = clseg_net_create(&scratch);
     for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < sizeof keys / sizeof keys[0]; i++) {
@@ -221,8 +219,7 @@ clseg_status clseg_train_options_load(const char *checkpoint, clseg_train_option
         errno = 0;
         o->seed = (uint64_t)strtoull(seed, &end, 10);
         if (errno != 0 || end == seed || *end != '\0')
-            r.st = bad(err, err_size, "%s: metadata 'clseg.train.seed' = '%s' is not a whole number", checkpoint,
-                       seed);
+            r.st = bad(err, err_size, "%s: metadata 'clseg.train.seed' = '%s' is not a whole number", checkpoint, seed);
     }
     o->augment = get_number(&r, "augment", 0, 1) != 0;
     o->tumour_fraction = (float)get_number(&r, "tumour_fraction", 0, 1);

@@ -18,12 +18,11 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-
 /* What one step needs, allocated before the first. */
 typedef struct step_buffers {
     clseg_loader *loader;
     clseg_tensor *input, *target;
-    float *noisy; /* the auto-encoder's denoising input */
+    float *noisy;   /* the auto-encoder's denoising input */
     size_t batches; /* per epoch */
     clseg_optimizer opt;
     clseg_loss_desc loss;
@@ -82,8 +81,8 @@ static void add_noise(const trainer *t, const float *clean, float *noisy, size_t
 {
     clseg_rng r = {t->o.seed ^ ((uint64_t)t->state.step * UINT64_C(0x9e3779b97f4a7c15))};
     for (size_t i = 0; i < n; i += 2) {
-        double u1 = ((double)(clseg_rng_next(&r) >> 11) + 1.0) * 0x1.0p-53, u2 = (double)(clseg_rng_next(&r) >> 11) *
-                                                                                   0x1.0p-53;
+        double u1 = ((double)(clseg_rng_next(&r) >> 11) + 1.0) * 0x1.0p-53,
+               u2 = (double)(clseg_rng_next(&r) >> 11) * 0x1.0p-53;
         double radius = sqrt(-2.0 * log(u1)) * (double)t->o.noise;
         noisy[i] = clean[i] + (float)(radius * cos(TWO_PI * u2));
         if (i + 1 < n)
@@ -123,21 +122,20 @@ static clseg_status step(trainer *t, step_buffers *b, int64_t epoch, float *loss
     }
     st = clseg_tensor_upload(b->input, input, n);
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_tensor_upload(b->target, t->autoencoder ? batch.images : batch.masks,
-                                 clseg_tensor_numel(b->target));
+        st = clseg_tensor_upload(b->target, t->autoencoder ? batch.images : batch.masks, clseg_tensor_numel(b->target));
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_net_train_step(t->net, b->input, b->target, &b->loss, &b->opt, loss);
     if (st != CLSEG_STATUS_SUCCESS)
         return trainer_fail(t, st, "training step %lld of epoch %lld failed: %s", (long long)t->state.step + 1,
-                    (long long)epoch, clseg_context_last_error(t->ctx));
+                            (long long)epoch, clseg_context_last_error(t->ctx));
     if (!isfinite(*loss))
         return trainer_fail(t, CLSEG_STATUS_NOT_FINITE,
-                    "the loss became %s at epoch %lld, step %lld (batch %zu of %zu): training diverged (try a "
-                    "lower --lr); %s",
-                    isnan(*loss) ? "NaN" : "infinite", (long long)epoch, (long long)clseg_net_step_count(t->net),
-                    t->batch_in_epoch + 1, b->batches,
-                    t->state.step > 0 || t->state.epoch > 0 ? "the last good checkpoint is kept"
-                                                            : "no checkpoint had been written yet");
+                            "the loss became %s at epoch %lld, step %lld (batch %zu of %zu): training diverged (try a "
+                            "lower --lr); %s",
+                            isnan(*loss) ? "NaN" : "infinite", (long long)epoch,
+                            (long long)clseg_net_step_count(t->net), t->batch_in_epoch + 1, b->batches,
+                            t->state.step > 0 || t->state.epoch > 0 ? "the last good checkpoint is kept"
+                                                                    : "no checkpoint had been written yet");
     return CLSEG_STATUS_SUCCESS;
 }
 
@@ -146,8 +144,9 @@ static clseg_status interrupted(trainer *t, int64_t epoch)
     clseg_status st = save(t, t->last_path);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    return trainer_fail(t, CLSEG_STATUS_INTERRUPTED, "interrupted in epoch %lld after batch %zu (step %lld); %s holds it",
-                (long long)epoch, t->batch_in_epoch, (long long)t->state.step, t->last_path);
+    return trainer_fail(t, CLSEG_STATUS_INTERRUPTED,
+                        "interrupted in epoch %lld after batch %zu (step %lld); %s holds it", (long long)epoch,
+                        t->batch_in_epoch, (long long)t->state.step, t->last_path);
 }
 
 static clseg_status train_epoch(trainer *t, step_buffers *b, int64_t epoch, double *images_per_s, double *seconds)
@@ -194,8 +193,8 @@ static double report_score(const trainer *t, const clseg_eval_report *r, double 
 static train_epoch_row make_row(const trainer *t, int64_t epoch, double train_loss, const clseg_eval_report *r,
                                 double ips, double train_s, double val_s, bool best)
 {
-    train_epoch_row row = {epoch, t->state.step, train_loss, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN,
-                           ips,   train_s,       val_s,      best};
+    train_epoch_row row = {epoch, t->state.step, train_loss, NAN, NAN, NAN,     NAN,   NAN,
+                           NAN,   NAN,           NAN,        NAN, ips, train_s, val_s, best};
     if (r != NULL) {
         row.dice_slice_mean = r->slice_dice.mean;
         row.dice_slice_median = r->slice_dice.median;
@@ -217,8 +216,8 @@ static clseg_status finish_epoch(trainer *t, step_buffers *b, int64_t epoch, dou
     clseg_eval_report *report = NULL;
     clseg_status st = CLSEG_STATUS_SUCCESS;
     if (t->val_count > 0) {
-        st = clseg_evaluate(t->net, t->ctx, t->ds, t->val_slices, t->val_count, &b->infer, &report, t->err,
-                            t->err_size);
+        st =
+            clseg_evaluate(t->net, t->ctx, t->ds, t->val_slices, t->val_count, &b->infer, &report, t->err, t->err_size);
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_net_plan(t->net, t->ctx, t->shape, CLSEG_NET_TRAIN, t->o.seed);
         if (st != CLSEG_STATUS_SUCCESS) {
@@ -243,8 +242,8 @@ static clseg_status finish_epoch(trainer *t, step_buffers *b, int64_t epoch, dou
     if (st == CLSEG_STATUS_SUCCESS)
         st = train_history_write(&t->history, t->csv_path, t->png_path, t->autoencoder, t->err, t->err_size);
     if (st == CLSEG_STATUS_SUCCESS && t->cb != NULL && t->cb->epoch_end != NULL) {
-        clseg_epoch_summary s = {epoch, t->o.epochs, t->state.step, train_loss, report, score, best, train_s,
-                                 val_s, ips};
+        clseg_epoch_summary s = {epoch, t->o.epochs, t->state.step, train_loss, report,
+                                 score, best,        train_s,       val_s,      ips};
         t->cb->epoch_end(t->cb->user, &s);
     }
     clseg_eval_report_destroy(report);

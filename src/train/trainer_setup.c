@@ -12,7 +12,6 @@
 #include "train/train_internal.h"
 #include "util/files.h"
 
-
 void trainer_say(const trainer *t, const char *fmt, ...)
 {
     if (t->cb == NULL || t->cb->message == NULL)
@@ -48,12 +47,12 @@ static clseg_status load_data(trainer *t)
     for (int i = 0; i < t->o.channel_count; i++)
         if (t->o.channels[i] >= have)
             return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "channel %d was chosen, but the slices in %s have %d",
-                        t->o.channels[i], t->o.data, have);
+                                t->o.channels[i], t->o.data, have);
     int fed = t->o.channel_count > 0 ? t->o.channel_count : have;
     if (fed != t->o.model.in_channels)
         return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
-                    "the model takes %lld input channels, but %d are fed from %s (choose the channels)",
-                    (long long)t->o.model.in_channels, fed, t->o.data);
+                            "the model takes %lld input channels, but %d are fed from %s (choose the channels)",
+                            (long long)t->o.model.in_channels, fed, t->o.data);
     t->shape = (clseg_shape){t->o.batch, fed, t->o.size, t->o.size};
     if (t->o.channel_count == 0) { /* "all" made explicit, so inference feeds the same ones */
         t->o.channel_count = fed;
@@ -93,9 +92,9 @@ static clseg_status use_split(trainer *t)
     t->val_count = clseg_split_slices(t->split, CLSEG_SUBSET_VAL, &t->val_slices);
     if (t->train_count < (size_t)t->o.batch)
         return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
-                    "the training split of %s has %zu slices, fewer than one batch of %d (lower the batch size "
-                    "or the validation fraction)",
-                    t->o.data, t->train_count, t->o.batch);
+                            "the training split of %s has %zu slices, fewer than one batch of %d (lower the batch size "
+                            "or the validation fraction)",
+                            t->o.data, t->train_count, t->o.batch);
     char *train = patient_list(t, CLSEG_SUBSET_TRAIN), *val = patient_list(t, CLSEG_SUBSET_VAL);
     clseg_status st = train && val ? CLSEG_STATUS_SUCCESS : CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     if (st == CLSEG_STATUS_SUCCESS)
@@ -142,8 +141,8 @@ static clseg_status plan(trainer *t)
     clseg_status st = clseg_net_plan(t->net, t->ctx, t->shape, CLSEG_NET_TRAIN, t->o.seed);
     if (st != CLSEG_STATUS_SUCCESS)
         return trainer_fail(t, st, "cannot plan the %s for training at %lldx%lldx%lldx%lld on this device: %s",
-                    t->o.model.name, (long long)t->shape.n, (long long)t->shape.c, (long long)t->shape.h,
-                    (long long)t->shape.w, clseg_context_last_error(t->ctx));
+                            t->o.model.name, (long long)t->shape.n, (long long)t->shape.c, (long long)t->shape.h,
+                            (long long)t->shape.w, clseg_context_last_error(t->ctx));
     return CLSEG_STATUS_SUCCESS;
 }
 
@@ -170,8 +169,8 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
         return st;
     if (file_exists(t->last_path))
         return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT,
-                    "%s already holds a run (%s): resume it (--resume %s) or choose another folder", t->run_dir,
-                    TRAIN_LAST, t->run_dir);
+                            "%s already holds a run (%s): resume it (--resume %s) or choose another folder", t->run_dir,
+                            TRAIN_LAST, t->run_dir);
     if ((st = clseg_mkdir_p(t->run_dir, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS)
         return st;
     if ((st = load_data(t)) != CLSEG_STATUS_SUCCESS)
@@ -252,7 +251,8 @@ clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, c
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     if (!file_exists(t->last_path))
-        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "%s holds no run to resume (no %s)", t->run_dir, TRAIN_LAST);
+        return trainer_fail(t, CLSEG_STATUS_INVALID_ARGUMENT, "%s holds no run to resume (no %s)", t->run_dir,
+                            TRAIN_LAST);
     if ((st = clseg_train_options_load(t->last_path, &t->o, &t->data_storage, t->err, t->err_size)) !=
         CLSEG_STATUS_SUCCESS)
         return st;
