@@ -3,6 +3,7 @@
 #define CLSEG_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "clseg/clseg.h"
 
@@ -25,19 +26,24 @@ clseg_context *cli_context(const cli_common *common, const char *selector);
  * argv entries it used (0 when argv[0] is not one of them, -1 on error). */
 int cli_parse_common(int argc, char **argv, int i, cli_common *common);
 
-/* What cli_next_arg found at argv[*i]. */
+/* A command's options for cli_next_arg: names[0 .. valued-1] take a value, the next flags
+ * names do not. */
+typedef struct cli_spec {
+    const char *cmd; /* "train", for messages */
+    const char *const *names;
+    int valued, flags;
+    void (*usage)(FILE *f);
+} cli_spec;
+
 enum {
-    CLI_ARG_OTHER = -1,  /* none of the options with a value: a flag, or unknown (the caller decides) */
-    CLI_ARG_COMMON = -2, /* --device SEL or -v, stored in common */
-    CLI_ARG_HELP = -3,   /* -h or --help */
-    CLI_ARG_BAD = -4     /* an option without its value; already reported */
+    CLI_ARG_COMMON = -1, /* --device SEL or -v, stored in common */
+    CLI_ARG_HELP = -2,   /* -h or --help: the usage is printed */
+    CLI_ARG_BAD = -3     /* unknown, or an option without its value: reported, with the usage */
 };
 
-/* The argument walk every command shares. names[0..n-1] are the command's options that take a
- * value: for one of them it returns its index, sets *value and moves *i past the value;
- * otherwise one of the CLI_ARG_ codes (*i moved past what was consumed). */
-int cli_next_arg(const char *cmd, int argc, char **argv, int *i, cli_common *common, const char *const *names, int n,
-                 const char **value);
+/* The argument walk every command shares: the index in spec->names of argv[*i] (*value set for
+ * an option with a value, and *i moved past it), or a CLI_ARG_ code. */
+int cli_next_arg(const cli_spec *spec, int argc, char **argv, int *i, cli_common *common, const char **value);
 
 /* Parses a whole number in [lo, hi] given to option opt of command cmd; prints what is wrong and
  * returns false otherwise. */

@@ -68,8 +68,7 @@ int cli_parse_common(int argc, char **argv, int i, cli_common *common)
     return 0;
 }
 
-int cli_next_arg(const char *cmd, int argc, char **argv, int *i, cli_common *common, const char *const *names, int n,
-                 const char **value)
+int cli_next_arg(const cli_spec *spec, int argc, char **argv, int *i, cli_common *common, const char **value)
 {
     int used = cli_parse_common(argc, argv, *i, common);
     if (used < 0)
@@ -79,19 +78,25 @@ int cli_next_arg(const char *cmd, int argc, char **argv, int *i, cli_common *com
         return CLI_ARG_COMMON;
     }
     const char *arg = argv[*i];
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        spec->usage(stdout);
         return CLI_ARG_HELP;
-    for (int k = 0; k < n; k++) {
-        if (strcmp(arg, names[k]) != 0)
+    }
+    for (int k = 0; k < spec->valued + spec->flags; k++) {
+        if (strcmp(arg, spec->names[k]) != 0)
             continue;
+        if (k >= spec->valued)
+            return k;
         if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
-            cli_error("%s: %s needs a value", cmd, arg);
+            cli_error("%s: %s needs a value", spec->cmd, arg);
             return CLI_ARG_BAD;
         }
         *value = argv[++*i];
         return k;
     }
-    return CLI_ARG_OTHER;
+    cli_error("%s: unknown argument '%s'", spec->cmd, arg);
+    spec->usage(stderr);
+    return CLI_ARG_BAD;
 }
 
 const char *cli_bytes(char *buf, size_t size, unsigned long long bytes)

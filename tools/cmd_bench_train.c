@@ -171,24 +171,16 @@ int cmd_bench_train(int argc, char **argv)
 {
     cli_common common = {0};
     static const char *const names[] = {"--model", "--size", "--batch", "--steps", "--base", "--json"};
+    static const cli_spec spec = {"bench", names, 6, 0, usage};
     const char *model = "unet", *json = NULL;
     unsigned long long size = 256, batch = 8, steps = 3, base = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
-        int k = cli_next_arg("bench", argc, argv, &i, &common, names, 6, &value);
+        int k = cli_next_arg(&spec, argc, argv, &i, &common, &value);
         if (k == CLI_ARG_COMMON)
             continue;
-        if (k == CLI_ARG_HELP) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (k == CLI_ARG_BAD)
-            return CLI_USAGE;
-        if (k == CLI_ARG_OTHER) {
-            cli_error("bench: unknown argument '%s'", arg);
-            usage(stderr);
-            return CLI_USAGE;
-        }
+        if (k < 0)
+            return k == CLI_ARG_HELP ? CLI_OK : CLI_USAGE;
         bool ok = true;
         if (k == 0)
             model = value;

@@ -35,26 +35,18 @@ static int parse(int argc, char **argv, eval_args *a)
 {
     a->split = "all";
     a->infer.threshold = NAN;
-    static const char *const with_value[] = {"--checkpoint", "--data", "--split", "--batch", "--threshold"};
+    static const char *const names[] = {"--checkpoint", "--data", "--split", "--batch", "--threshold", "--json"};
+    static const cli_spec spec = {"eval", names, 5, 1, usage};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
-        int which = cli_next_arg("eval", argc, argv, &i, &a->common, with_value, 5, &value);
+        int which = cli_next_arg(&spec, argc, argv, &i, &a->common, &value);
         if (which == CLI_ARG_COMMON)
             continue;
-        if (which == CLI_ARG_HELP) {
-            usage(stdout);
-            return -1;
-        }
-        if (which == CLI_ARG_BAD)
-            return CLI_USAGE;
-        if (which == CLI_ARG_OTHER && strcmp(arg, "--json") == 0) {
+        if (which < 0)
+            return which == CLI_ARG_HELP ? -1 : CLI_USAGE;
+        if (which == 5) {
             a->json = true;
             continue;
-        }
-        if (which == CLI_ARG_OTHER) {
-            cli_error("eval: unknown argument '%s'", arg);
-            usage(stderr);
-            return CLI_USAGE;
         }
         unsigned long long batch;
         if (which == 0)

@@ -39,23 +39,15 @@ typedef struct predict_args {
 static int parse(int argc, char **argv, predict_args *a)
 {
     a->infer.threshold = NAN;
-    static const char *const with_value[] = {"--checkpoint", "--input", "--out", "--batch", "--threshold"};
+    static const char *const names[] = {"--checkpoint", "--input", "--out", "--batch", "--threshold"};
+    static const cli_spec spec = {"predict", names, 5, 0, usage};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
-        int which = cli_next_arg("predict", argc, argv, &i, &a->common, with_value, 5, &value);
+        int which = cli_next_arg(&spec, argc, argv, &i, &a->common, &value);
         if (which == CLI_ARG_COMMON)
             continue;
-        if (which == CLI_ARG_HELP) {
-            usage(stdout);
-            return -1;
-        }
-        if (which == CLI_ARG_BAD)
-            return CLI_USAGE;
-        if (which == CLI_ARG_OTHER) {
-            cli_error("predict: unknown argument '%s'", arg);
-            usage(stderr);
-            return CLI_USAGE;
-        }
+        if (which < 0)
+            return which == CLI_ARG_HELP ? -1 : CLI_USAGE;
         unsigned long long batch;
         if (which == 0)
             a->checkpoint = value;

@@ -132,22 +132,14 @@ int cmd_summary(int argc, char **argv)
     int given[NOPTS] = {0};
     static const char *const with_value[NOPTS + 1] = {"--size", "--base",  "--batch",         "--in",
                                                       "--classes", "--depth", "--output-stride", "--model"};
+    static const cli_spec spec = {"summary", with_value, NOPTS + 1, 0, usage};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
-        int which = cli_next_arg("summary", argc, argv, &i, &common, with_value, NOPTS + 1, &value);
+        int which = cli_next_arg(&spec, argc, argv, &i, &common, &value);
         if (which == CLI_ARG_COMMON)
             continue;
-        if (which == CLI_ARG_HELP) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (which == CLI_ARG_BAD)
-            return CLI_USAGE;
-        if (which == CLI_ARG_OTHER) {
-            cli_error("summary: unknown argument '%s'", arg);
-            usage(stderr);
-            return CLI_USAGE;
-        }
+        if (which < 0)
+            return which == CLI_ARG_HELP ? CLI_OK : CLI_USAGE;
         if (which == NOPTS)
             model = value;
         else if (!cli_parse_uint("summary", arg, value, lo[which], hi[which], &v[which]))

@@ -174,7 +174,9 @@ static const char *const valued[] = {"--model",
                                      "--noise",
                                      "--base",
                                      "--depth",
-                                     "--output-stride"};
+                                     "--output-stride",
+                                     "--no-augment"};
+enum { NVALUED = 20 }; /* the options above that take a value: all but --no-augment */
 
 /* Applies option arg with its value; false after reporting a bad value. */
 static bool apply_option(train_args *a, const char *arg, const char *value)
@@ -277,27 +279,19 @@ int cmd_train(int argc, char **argv)
 {
     cli_common common = {0};
     train_args a = {.o = clseg_train_options_default()};
+    static const cli_spec spec = {"train", valued, NVALUED, 1, usage};
     bool epochs_given = false;
     const char *fixed_by_run = NULL; /* an option a resumed run takes from its checkpoint */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
-        int k = cli_next_arg("train", argc, argv, &i, &common, valued, (int)(sizeof valued / sizeof *valued), &value);
+        int k = cli_next_arg(&spec, argc, argv, &i, &common, &value);
         if (k == CLI_ARG_COMMON)
             continue;
-        if (k == CLI_ARG_HELP) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (k == CLI_ARG_BAD)
-            return CLI_USAGE;
-        if (k == CLI_ARG_OTHER && strcmp(arg, "--no-augment") == 0) {
+        if (k < 0)
+            return k == CLI_ARG_HELP ? CLI_OK : CLI_USAGE;
+        if (k == NVALUED) { /* --no-augment */
             a.o.augment = false;
             continue;
-        }
-        if (k == CLI_ARG_OTHER) {
-            cli_error("train: unknown argument '%s'", arg);
-            usage(stderr);
-            return CLI_USAGE;
         }
         if (!apply_option(&a, arg, value))
             return CLI_USAGE;
