@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/safetensors.h"
+#include "util/files.h"
 #include "test_util.h"
 
 static char *root, *data;
@@ -94,6 +95,26 @@ static char *file_in(const char *dir, const char *name)
     return p;
 }
 
+/* The whole file; fails the test when it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    unsigned char *bytes = NULL;
+    char err[512];
+    ck_assert_msg(clseg_read_file(path, 1 << 26, &bytes, size, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    return bytes;
+}
+
+static int count_lines(const char *path)
+{
+    size_t n = 0;
+    unsigned char *text = slurp(path, &n);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += text[i] == '\n';
+    free(text);
+    return lines;
+}
+
 /* Every tensor of two checkpoints has the same bytes. */
 static void assert_same_weights(const char *a, const char *b)
 {
@@ -176,27 +197,8 @@ START_TEST(test_resume_after_an_epoch_equals_one_run)
     assert_same_weights(la, lb);
     /* the resumed run's metrics.csv has both epochs, like the whole run's */
     char *ca = file_in(whole, "metrics.csv"), *cb2 = file_in(parts, "metrics.csv");
-    unsigned char *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    FILE *f = fopen(ca, "r");
-    ck_assert_ptr_nonnull(f);
-    x = malloc(1 << 16);
-    nx = fread(x, 1, 1 << 16, f);
-    fclose(f);
-    f = fopen(cb2, "r");
-    ck_assert_ptr_nonnull(f);
-    y = malloc(1 << 16);
-    ny = fread(y, 1, 1 << 16, f);
-    fclose(f);
-    int lines_x = 0, lines_y = 0;
-    for (size_t i = 0; i < nx; i++)
-        lines_x += x[i] == '\n';
-    for (size_t i = 0; i < ny; i++)
-        lines_y += y[i] == '\n';
-    ck_assert_int_eq(lines_x, 3);
-    ck_assert_int_eq(lines_y, 3);
-    free(x);
-    free(y);
+    ck_assert_int_eq(count_lines(ca), 3);
+    ck_assert_int_eq(count_lines(cb2), 3);
     free(ca);
     free(cb2);
     free(la);
@@ -368,17 +370,8 @@ START_TEST(test_a_failed_checkpoint_is_reported_and_the_last_good_one_kept)
     ck_assert_int_eq(st, CLSEG_STATUS_IO);
     ck_assert_msg(strstr(err, "last.safetensors") != NULL && strstr(err, "kept") != NULL, "%s", err);
     char *last = file_in(dir, "last.safetensors"), *kept = file_in(dir, "kept.safetensors");
-    unsigned char *a = NULL, *b = NULL;
     size_t na = 0, nb = 0;
-    FILE *f = fopen(last, "rb");
-    ck_assert_ptr_nonnull(f);
-    a = malloc(1 << 22);
-    na = fread(a, 1, 1 << 22, f);
-    fclose(f);
-    f = fopen(kept, "rb");
-    b = malloc(1 << 22);
-    nb = fread(b, 1, 1 << 22, f);
-    fclose(f);
+    unsigned char *a = slurp(last, &na), *b = slurp(kept, &nb);
     ck_assert(na == nb && memcmp(a, b, na) == 0); /* epoch 1's checkpoint, untouched */
     free(a);
     free(b);
