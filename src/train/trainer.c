@@ -252,6 +252,11 @@ static clseg_status finish_epoch(trainer *t, step_buffers *b, int64_t epoch, dou
 
 static clseg_status run(trainer *t)
 {
+    if (t->state.epoch >= t->o.epochs) {
+        trainer_say(t, "%s has already trained its %d epochs; give a larger number of epochs to go on", t->run_dir,
+                    t->o.epochs);
+        return CLSEG_STATUS_SUCCESS;
+    }
     step_buffers b = {0};
     clseg_status st = buffers_create(t, &b);
     for (int64_t epoch = t->state.epoch + 1; st == CLSEG_STATUS_SUCCESS && epoch <= t->o.epochs; epoch++) {

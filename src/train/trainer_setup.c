@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "clseg/checkpoint.h"
+#include "io/safetensors.h"
 #include "models/models.h"
 #include "train/train_internal.h"
 #include "util/files.h"
@@ -185,37 +186,50 @@ clseg_status trainer_setup_new(trainer *t, const clseg_train_options *opts)
     return plan(t);
 }
 
-/* Splits a comma-separated list in place into names; returns the count. */
-static size_t split_names(char *list, char **names, size_t max)
+/* A copy of a comma-separated list cut in place into names (*names and **names malloc'd);
+ * false when out of memory. An empty list has no names. */
+static bool split_names(const char *list, char **copy, char ***names, size_t *count)
 {
-    size_t n = 0;
-    for (char *p = list; *p != '\0' && n < max;) {
-        names[n++] = p;
-        char *comma = strchr(p, ',');
-        if (comma == NULL)
+    size_t n = list[0] != '\0';
+    for (const char *p = list; *p != '\0'; p++)
+        n += *p == ',';
+    *copy = malloc(strlen(list) + 1);
+    *names = malloc((n ? n : 1) * sizeof **names);
+    if (*copy == NULL || *names == NULL)
+        return false;
+    strcpy(*copy, list);
+    *count = 0;
+    for (char *p = *copy; n > 0; p++) {
+        (*names)[(*count)++] = p;
+        p = strchr(p, ',');
+        if (p == NULL)
             break;
-        *comma = '\0';
-        p = comma + 1;
+        *p = '\0';
     }
-    return n;
+    return true;
 }
 
-static clseg_status restore_split(trainer *t)
+/* The run's split and the position inside an interrupted epoch, from last.safetensors. */
+static clseg_status restore_split_and_position(trainer *t)
 {
-    static const char *const keys[2] = {TRAIN_KEY_TRAIN_PATIENTS, TRAIN_KEY_VAL_PATIENTS};
-    char *lists[2] = {NULL, NULL}, **names[2] = {NULL, NULL};
+    clseg_st_file *f = NULL;
+    clseg_status st = clseg_safetensors_open(t->last_path, 1, &f, t->err, t->err_size);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    const char *lists[2] = {clseg_safetensors_meta(f, TRAIN_KEY_TRAIN_PATIENTS),
+                            clseg_safetensors_meta(f, TRAIN_KEY_VAL_PATIENTS)};
+    const char *batch = clseg_safetensors_meta(f, TRAIN_KEY_BATCH_IN_EPOCH);
+    const char *sum = clseg_safetensors_meta(f, TRAIN_KEY_EPOCH_LOSS_SUM);
+    t->batch_in_epoch = batch != NULL ? (size_t)strtoull(batch, NULL, 10) : 0;
+    t->epoch_loss_sum = sum != NULL ? strtod(sum, NULL) : 0.0;
+    char *copies[2] = {NULL, NULL}, **names[2] = {NULL, NULL};
     size_t counts[2] = {0, 0};
-    clseg_status st = CLSEG_STATUS_SUCCESS;
-    for (int k = 0; k < 2 && st == CLSEG_STATUS_SUCCESS; k++) {
-        size_t cap = 1 << 20;
-        lists[k] = malloc(cap);
-        names[k] = malloc(65536 * sizeof *names[k]);
-        if (lists[k] == NULL || names[k] == NULL)
+    for (int k = 0; k < 2 && st == CLSEG_STATUS_SUCCESS; k++)
+        if (lists[k] == NULL)
+            st = trainer_fail(t, CLSEG_STATUS_BAD_FORMAT, "%s: no '%s' in its metadata", t->last_path,
+                              k ? TRAIN_KEY_VAL_PATIENTS : TRAIN_KEY_TRAIN_PATIENTS);
+        else if (!split_names(lists[k], &copies[k], &names[k], &counts[k]))
             st = trainer_fail(t, CLSEG_STATUS_OUT_OF_HOST_MEMORY, "out of host memory");
-        else if ((st = clseg_checkpoint_meta(t->last_path, keys[k], lists[k], cap, t->err, t->err_size)) ==
-                 CLSEG_STATUS_SUCCESS)
-            counts[k] = split_names(lists[k], names[k], 65536);
-    }
     char msg[512];
     if (st == CLSEG_STATUS_SUCCESS) {
         st = clseg_split_from_lists(t->ds, (const char *const *)names[0], counts[0], (const char *const *)names[1],
@@ -224,23 +238,11 @@ static clseg_status restore_split(trainer *t)
             trainer_fail(t, st, "the run's split does not fit %s: %s", t->o.data, msg);
     }
     for (int k = 0; k < 2; k++) {
-        free(lists[k]);
+        free(copies[k]);
         free(names[k]);
     }
+    clseg_safetensors_close(f);
     return st;
-}
-
-/* The position inside an interrupted epoch. */
-static clseg_status restore_position(trainer *t)
-{
-    char v[64];
-    t->batch_in_epoch = 0;
-    t->epoch_loss_sum = 0.0;
-    if (clseg_checkpoint_meta(t->last_path, TRAIN_KEY_BATCH_IN_EPOCH, v, sizeof v, NULL, 0) == CLSEG_STATUS_SUCCESS)
-        t->batch_in_epoch = (size_t)strtoull(v, NULL, 10);
-    if (clseg_checkpoint_meta(t->last_path, TRAIN_KEY_EPOCH_LOSS_SUM, v, sizeof v, NULL, 0) == CLSEG_STATUS_SUCCESS)
-        t->epoch_loss_sum = strtod(v, NULL);
-    return CLSEG_STATUS_SUCCESS;
 }
 
 clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, const char *data)
@@ -269,13 +271,12 @@ clseg_status trainer_setup_resume(trainer *t, const char *run_dir, int epochs, c
         t->o.epochs = epochs;
     t->autoencoder = strcmp(t->o.model.name, "autoencoder") == 0;
     if ((st = train_options_check(&t->o, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS ||
-        (st = load_data(t)) != CLSEG_STATUS_SUCCESS || (st = restore_split(t)) != CLSEG_STATUS_SUCCESS ||
+        (st = load_data(t)) != CLSEG_STATUS_SUCCESS || (st = restore_split_and_position(t)) != CLSEG_STATUS_SUCCESS ||
         (st = build_and_plan(t)) != CLSEG_STATUS_SUCCESS || (st = use_split(t)) != CLSEG_STATUS_SUCCESS ||
         (st = plan(t)) != CLSEG_STATUS_SUCCESS)
         return st;
     if ((st = clseg_checkpoint_load(t->net, t->last_path, &t->state, t->err, t->err_size)) != CLSEG_STATUS_SUCCESS)
         return st;
-    restore_position(t);
     if ((st = train_history_read(&t->history, t->csv_path, t->state.epoch, t->err, t->err_size)) !=
         CLSEG_STATUS_SUCCESS)
         return st;
