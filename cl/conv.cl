@@ -5,7 +5,7 @@
  * image has rows (c, i, j) and columns (oy, ox). Counts are 32-bit (the host checks). */
 
 #ifndef CONV_WG
-#define CONV_WG 64 /* work-group size of im2col, col2im and the bias fill */
+#define CONV_WG 64 /* work-group size of the bias fill */
 #endif
 #ifndef CONV_REDUCE_WG
 #define CONV_REDUCE_WG 64 /* work-group size of both bias-gradient stages; a power of two */
@@ -14,53 +14,72 @@
 /* The geometry as kernel arguments, in this order. */
 #define GEOM_ARGS int C, int H, int W, int Ho, int Wo, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW
 
-/* col (images, C KH KW, Ho Wo) from images (images, C, H, W); zero where the kernel reads padding. */
-__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
-void im2col(__global const float *img, uint img_off, __global float *col, uint col_off, uint total, GEOM_ARGS)
+/* col (images, C KH KW, Ho Wo) from images (images, C, H, W); zero where the kernel reads padding.
+ * A work-item fills one output row of one col row, so the index arithmetic (divisions, which
+ * CPUs do slowly) happens once per row and not once per element. */
+__kernel void im2col(__global const float *img, uint img_off, __global float *col, uint col_off, uint images,
+                     GEOM_ARGS)
 {
-    uint idx = get_global_id(0);
-    if (idx >= total)
+    int oy = (int)get_global_id(0);
+    uint r = (uint)get_global_id(1), b = (uint)get_global_id(2), R = (uint)(C * KH * KW);
+    if (oy >= Ho || r >= R || b >= images)
         return;
-    uint P = (uint)(Ho * Wo), R = (uint)(C * KH * KW);
-    uint p = idx % P, r = (idx / P) % R, b = idx / P / R;
     int j = (int)(r % (uint)KW), i = (int)(r / (uint)KW % (uint)KH), c = (int)(r / (uint)(KW * KH));
-    int y = (int)(p / (uint)Wo) * SH - PH + i * DH, x = (int)(p % (uint)Wo) * SW - PW + j * DW;
-    float v = 0.0f;
-    if (y >= 0 && y < H && x >= 0 && x < W)
-        v = img[img_off + ((b * (uint)C + (uint)c) * (uint)H + (uint)y) * (uint)W + (uint)x];
-    col[col_off + idx] = v;
+    int y = oy * SH - PH + i * DH, x0 = j * DW - PW;
+    __global float *dst = col + col_off + ((b * R + r) * (uint)Ho + (uint)oy) * (uint)Wo;
+    if (y < 0 || y >= H) {
+        for (int ox = 0; ox < Wo; ox++)
+            dst[ox] = 0.0f;
+        return;
+    }
+    __global const float *src = img + img_off + ((b * (uint)C + (uint)c) * (uint)H + (uint)y) * (uint)W;
+    for (int ox = 0; ox < Wo; ox++) {
+        int x = ox * SW + x0;
+        float v = 0.0f;
+        if (x >= 0 && x < W)
+            v = src[x];
+        dst[ox] = v;
+    }
 }
 
 /* images = beta images + bias + the sum of every col entry that im2col would have read from
  * this pixel, gathered in a fixed order (kernel row, kernel column): no atomics, same bits on
- * every run. beta == 0 overwrites; has_bias == 0 ignores bias. */
-__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
-void col2im(__global const float *col, uint col_off, __global float *img, uint img_off, __global const float *bias,
-            uint bias_off, int has_bias, float beta, uint total, GEOM_ARGS)
+ * every run. beta == 0 overwrites; has_bias == 0 ignores bias. A work-item fills one image row
+ * of one channel, and stride 1 (most layers) needs no division at all. */
+__kernel void col2im(__global const float *col, uint col_off, __global float *img, uint img_off,
+                     __global const float *bias, uint bias_off, int has_bias, float beta, uint images, GEOM_ARGS)
 {
-    uint idx = get_global_id(0);
-    if (idx >= total)
+    int y = (int)get_global_id(0);
+    uint c = (uint)get_global_id(1), b = (uint)get_global_id(2);
+    if (y >= H || c >= (uint)C || b >= images)
         return;
-    int x = (int)(idx % (uint)W), y = (int)(idx / (uint)W % (uint)H), c = (int)(idx / (uint)(W * H) % (uint)C);
-    uint b = idx / (uint)(W * H * C);
     uint P = (uint)(Ho * Wo), R = (uint)(C * KH * KW);
     __global const float *cb = col + col_off + b * R * P;
-    float s = 0.0f;
-    for (int i = 0; i < KH; i++) {
-        int ty = y + PH - i * DH;
-        if (ty < 0 || ty % SH != 0 || ty / SH >= Ho)
-            continue;
-        for (int j = 0; j < KW; j++) {
-            int tx = x + PW - j * DW;
-            if (tx < 0 || tx % SW != 0 || tx / SW >= Wo)
+    __global float *dst = img + img_off + ((b * (uint)C + c) * (uint)H + (uint)y) * (uint)W;
+    float bias_value = has_bias ? bias[bias_off + c] : 0.0f;
+    for (int x = 0; x < W; x++) {
+        float s = 0.0f;
+        for (int i = 0; i < KH; i++) {
+            int oy = y + PH - i * DH;
+            if (oy < 0 || (SH != 1 && oy % SH != 0))
                 continue;
-            s += cb[(uint)((c * KH + i) * KW + j) * P + (uint)((ty / SH) * Wo + tx / SW)];
+            oy = SH != 1 ? oy / SH : oy;
+            if (oy >= Ho)
+                continue;
+            __global const float *crow = cb + (c * (uint)KH + (uint)i) * (uint)KW * P + (uint)(oy * Wo);
+            for (int j = 0; j < KW; j++) {
+                int ox = x + PW - j * DW;
+                if (ox < 0 || (SW != 1 && ox % SW != 0))
+                    continue;
+                ox = SW != 1 ? ox / SW : ox;
+                if (ox < Wo)
+                    s += crow[(uint)j * P + (uint)ox];
+            }
         }
+        if (has_bias)
+            s += bias_value;
+        dst[x] = beta == 0.0f ? s : beta * dst[x] + s;
     }
-    if (has_bias)
-        s += bias[bias_off + (uint)c];
-    uint o = img_off + idx;
-    img[o] = beta == 0.0f ? s : beta * img[o] + s;
 }
 
 /* y = beta y + bias[channel] over (N, channels, hw); beta == 0 overwrites. */

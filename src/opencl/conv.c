@@ -96,16 +96,21 @@ static clseg_status check_counts(clseg_context *ctx, const char *op, const clseg
 static clseg_status im2col(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *img,
                            size_t first, size_t images, const clseg_tensor *ws)
 {
-    size_t total = images * s->rows * s->cols;
+    clseg_status st = clseg_ocl_check_count(ctx, "im2col", images * s->rows * s->cols);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
     clseg_ocl_arg args[] = {CLSEG_ARG_MEM(img), CLSEG_ARG_UINT(img->offset + first * s->image), CLSEG_ARG_TENSOR(ws),
-                            CLSEG_ARG_UINT(total), GEOM_ARGS(&p->g)};
-    return clseg_ocl_run_1d(ctx, PROGRAM, "im2col", "CONV_WG", args, CLSEG_NARGS(args), total);
+                            CLSEG_ARG_UINT(images), GEOM_ARGS(&p->g)};
+    size_t global[3] = {(size_t)p->g.ho, s->rows, images};
+    return clseg_ocl_run(ctx, PROGRAM, "im2col", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
 static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *ws,
                            const clseg_tensor *img, const clseg_tensor *bias, size_t first, size_t images)
 {
-    size_t total = images * s->image;
+    clseg_status st = clseg_ocl_check_count(ctx, "col2im", images * s->image);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
     const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
     clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(ws),
                             CLSEG_ARG_MEM(img),
@@ -113,9 +118,10 @@ static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const
                             CLSEG_ARG_TENSOR(b),
                             CLSEG_ARG_UINT(bias != NULL),
                             CLSEG_ARG_FLOAT(p->beta),
-                            CLSEG_ARG_UINT(total),
+                            CLSEG_ARG_UINT(images),
                             GEOM_ARGS(&p->g)};
-    return clseg_ocl_run_1d(ctx, PROGRAM, "col2im", "CONV_WG", args, CLSEG_NARGS(args), total);
+    size_t global[3] = {(size_t)p->g.h, (size_t)p->g.c, images};
+    return clseg_ocl_run(ctx, PROGRAM, "col2im", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
 /* y (N, channels, hw) = beta y + bias per channel. */

@@ -1,5 +1,5 @@
-/* The matrix multiply the OpenCL ops use, behind one small interface so a device can get its
- * own kernels later. Today it is CLBlast's SGEMM. */
+/* The matrix multiply the OpenCL ops use, behind one small interface: clseg's packed kernels
+ * (cl/gemm.cl) where the tunable GEMM_PACKED is 1 (CPU devices), CLBlast's SGEMM elsewhere. */
 #ifndef CLSEG_OCL_GEMM_H
 #define CLSEG_OCL_GEMM_H
 
