@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "opencl/ocl.h"
 #include "ref/conv_math.h"
 #include "test_util.h"
 
@@ -239,8 +240,12 @@ START_TEST(test_batch_in_chunks_exact)
     size_t per_image[] = {27 * 20 * 21 * sizeof(float), 27 * 10 * 11 * sizeof(float)}, chunk[] = {1, 5};
     for (size_t i = 0; i < 2; i++) {
         size_t wbytes = clseg_conv2d_workspace_bytes(dev, &ls[i].d, ls[i].x, weight_shape(&ls[i]));
+        /* the packed GEMM of CPU devices (src/opencl/gemm.c) keeps copies of one product's
+         * operands on top of the chunk: for these small layers at most 3 images' worth */
+        long packed = 0;
+        clseg_ocl_tunable(dev, "gemm", "GEMM_PACKED", &packed);
         ck_assert_uint_ge(wbytes, chunk[i] * per_image[i]);
-        ck_assert_uint_lt(wbytes, (chunk[i] + 1) * per_image[i]);
+        ck_assert_uint_lt(wbytes, (chunk[i] + 1 + (packed ? 3 : 0)) * per_image[i]);
         for (int acc = 0; acc < 2; acc++) {
             results a = run_layer(dev, &ls[i], acc ? 0.5f : 0.0f), b = run_layer(ref, &ls[i], acc ? 0.5f : 0.0f);
             assert_results_equal(i, &ls[i], &a, &b);

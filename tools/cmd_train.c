@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -44,11 +45,24 @@ static void usage(FILE *f)
 }
 
 static volatile sig_atomic_t stop_requested;
+static struct timespec first_signal; /* written by the handler only */
 
+/* The first Ctrl-C asks for a checkpoint and a clean stop. A second one more than a second later
+ * stops at once; sooner, it is the same keypress delivered twice (timeout(1), for one, signals
+ * both the command and its process group). */
 static void on_interrupt(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!stop_requested) {
+        stop_requested = 1;
+        first_signal = now;
+        return;
+    }
+    if ((double)(now.tv_sec - first_signal.tv_sec) + 1e-9 * (double)(now.tv_nsec - first_signal.tv_nsec) > 1.0) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 typedef struct display {
@@ -325,7 +339,6 @@ int cmd_train(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
-    sa.sa_flags = (int)SA_RESETHAND; /* a second Ctrl-C stops at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     printf("device: %s\n", clseg_context_device(ctx)->name);
