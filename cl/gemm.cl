@@ -13,32 +13,38 @@
 #endif
 #define GEMM_NR 16
 
-/* ap[((i / mr) * k + kk) * mr + i % mr] = op(A)[i][kk], 0 for rows i >= m. */
+/* ap[(p * k + kk) * mr + ii] = op(A)[p * mr + ii][kk], 0 for rows past m: a work-item per (kk,
+ * panel p) writes its mr values in one run, and neighbours (kk, kk + 1) read neighbouring
+ * values when A is transposed, the same row when it is not. */
 __kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_a(uint m, uint k, uint mr, uint rows, uint trans, __global const float *a, uint a_off, uint lda,
+void gemm_pack_a(uint m, uint k, uint mr, uint trans, __global const float *a, uint a_off, uint lda,
                  __global float *ap, uint ap_off)
 {
-    uint i = get_global_id(0), kk = get_global_id(1);
-    if (i >= rows || kk >= k)
+    uint kk = get_global_id(0), p = get_global_id(1);
+    if (kk >= k)
         return;
-    float v = 0.0f;
-    if (i < m)
-        v = trans ? a[a_off + kk * lda + i] : a[a_off + i * lda + kk];
-    ap[ap_off + ((i / mr) * k + kk) * mr + i % mr] = v;
+    __global float *dst = ap + ap_off + ((size_t)p * k + kk) * mr;
+    for (uint ii = 0; ii < mr; ii++) {
+        uint i = p * mr + ii;
+        dst[ii] = i < m ? (trans ? a[a_off + kk * lda + i] : a[a_off + i * lda + kk]) : 0.0f;
+    }
 }
 
-/* bp[((j / 16) * k + kk) * 16 + j % 16] = op(B)[kk][j], 0 for columns j >= n. */
+/* bp[(q * k + kk) * 16 + jj] = op(B)[kk][q * 16 + jj], 0 for columns past n: a work-item per
+ * (kk, panel q), one 16-value store. */
 __kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_b(uint n, uint k, uint cols, uint trans, __global const float *b, uint b_off, uint ldb,
-                 __global float *bp, uint bp_off)
+void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off, uint ldb, __global float *bp,
+                 uint bp_off)
 {
-    uint j = get_global_id(0), kk = get_global_id(1);
-    if (j >= cols || kk >= k)
+    uint kk = get_global_id(0), q = get_global_id(1);
+    if (kk >= k)
         return;
-    float v = 0.0f;
-    if (j < n)
-        v = trans ? b[b_off + j * ldb + kk] : b[b_off + kk * ldb + j];
-    bp[bp_off + ((j / GEMM_NR) * k + kk) * GEMM_NR + j % GEMM_NR] = v;
+    float t[GEMM_NR];
+    for (uint jj = 0; jj < GEMM_NR; jj++) {
+        uint j = q * GEMM_NR + jj;
+        t[jj] = j < n ? (trans ? b[b_off + j * ldb + kk] : b[b_off + kk * ldb + j]) : 0.0f;
+    }
+    vstore16(vload16(0, t), 0, bp + bp_off + ((size_t)q * k + kk) * GEMM_NR);
 }
 
 /* C block = alpha A panel x B panel + beta C block, written only inside m x n; beta == 0

@@ -58,8 +58,8 @@ static size_t base_align(const clseg_context *ctx)
 enum { NR = 16, PANEL_ALIGN = 16 /* floats: 64 bytes between the two packed panels */ };
 
 typedef struct packing {
-    unsigned mr;            /* rows per A panel: 16 or 24 (a kernel each) */
-    size_t rows, cols;      /* m and n rounded up to whole panels */
+    unsigned mr;             /* rows per A panel: 16 or 24 (a kernel each) */
+    size_t rows, cols;       /* m and n rounded up to whole panels */
     size_t a_elems, b_elems; /* the packed copies' sizes, b's start aligned */
 } packing;
 
@@ -84,8 +84,8 @@ static packing plan_packing(const clseg_ocl_gemm_shape *s)
 }
 
 static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, const packing *p, float alpha,
-                                clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c,
-                                cl_mem scratch, size_t start)
+                                clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, cl_mem scratch,
+                                size_t start)
 {
     clseg_status st = clseg_ocl_check_count(ctx, "gemm", start + p->a_elems + p->b_elems);
     if (st == CLSEG_STATUS_SUCCESS)
@@ -96,26 +96,25 @@ static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     size_t local[2] = {(size_t)wg, 1}, ap = start, bp = start + p->a_elems;
-    clseg_ocl_arg pack_a[] = {CLSEG_ARG_UINT(s->m),   CLSEG_ARG_UINT(s->k),   CLSEG_ARG_UINT(p->mr),
-                              CLSEG_ARG_UINT(p->rows), CLSEG_ARG_UINT(s->trans_a), {sizeof(cl_mem), &a.mem},
-                              CLSEG_ARG_UINT(a.offset), CLSEG_ARG_UINT(a.ld),  {sizeof(cl_mem), &scratch},
-                              CLSEG_ARG_UINT(ap)};
-    size_t global_a[2] = {p->rows, s->k};
+    clseg_ocl_arg pack_a[] = {CLSEG_ARG_UINT(s->m),       CLSEG_ARG_UINT(s->k),       CLSEG_ARG_UINT(p->mr),
+                              CLSEG_ARG_UINT(s->trans_a), {sizeof(cl_mem), &a.mem},   CLSEG_ARG_UINT(a.offset),
+                              CLSEG_ARG_UINT(a.ld),       {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(ap)};
+    size_t global_a[2] = {s->k, p->rows / p->mr}; /* a work-item per (k, panel): see cl/gemm.cl */
     st = clseg_ocl_run(ctx, "gemm", "gemm_pack_a", pack_a, CLSEG_NARGS(pack_a), 2, global_a, local);
-    clseg_ocl_arg pack_b[] = {CLSEG_ARG_UINT(s->n),   CLSEG_ARG_UINT(s->k),      CLSEG_ARG_UINT(p->cols),
-                              CLSEG_ARG_UINT(s->trans_b), {sizeof(cl_mem), &b.mem}, CLSEG_ARG_UINT(b.offset),
-                              CLSEG_ARG_UINT(b.ld),    {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp)};
-    size_t global_b[2] = {p->cols, s->k};
+    clseg_ocl_arg pack_b[] = {CLSEG_ARG_UINT(s->n),       CLSEG_ARG_UINT(s->k),     CLSEG_ARG_UINT(s->trans_b),
+                              {sizeof(cl_mem), &b.mem},   CLSEG_ARG_UINT(b.offset), CLSEG_ARG_UINT(b.ld),
+                              {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp)};
+    size_t global_b[2] = {s->k, p->cols / NR};
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_run(ctx, "gemm", "gemm_pack_b", pack_b, CLSEG_NARGS(pack_b), 2, global_b, local);
-    clseg_ocl_arg micro[] = {CLSEG_ARG_UINT(s->m),       CLSEG_ARG_UINT(s->n),  CLSEG_ARG_UINT(s->k),
-                             CLSEG_ARG_FLOAT(alpha),     CLSEG_ARG_FLOAT(beta), {sizeof(cl_mem), &scratch},
-                             CLSEG_ARG_UINT(ap),         {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp),
-                             {sizeof(cl_mem), &c.mem},   CLSEG_ARG_UINT(c.offset), CLSEG_ARG_UINT(c.ld)};
+    clseg_ocl_arg micro[] = {CLSEG_ARG_UINT(s->m),     CLSEG_ARG_UINT(s->n),       CLSEG_ARG_UINT(s->k),
+                             CLSEG_ARG_FLOAT(alpha),   CLSEG_ARG_FLOAT(beta),      {sizeof(cl_mem), &scratch},
+                             CLSEG_ARG_UINT(ap),       {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp),
+                             {sizeof(cl_mem), &c.mem}, CLSEG_ARG_UINT(c.offset),   CLSEG_ARG_UINT(c.ld)};
     size_t global_c[2] = {p->cols / NR, p->rows / p->mr}, one[2] = {1, 1};
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", micro, CLSEG_NARGS(micro),
-                           2, global_c, one);
+        st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", micro, CLSEG_NARGS(micro), 2,
+                           global_c, one);
     return st;
 }
 
@@ -139,8 +138,7 @@ clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, f
         /* the packed copies start at a 64-byte boundary of the scratch; without room for them
          * the product falls back to CLBlast, which allocates its own */
         size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-        if (scratch.mem != NULL &&
-            (start + p.a_elems + p.b_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
+        if (scratch.mem != NULL && (start + p.a_elems + p.b_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
             return packed_gemm(ctx, s, &p, alpha, a, b, beta, c, scratch.mem, start);
     }
     cl_command_queue *queue = &ctx->backend->queue;
