@@ -16,11 +16,30 @@
 
 #define ACCUMULATE(dst, beta, g) ((dst) = (beta) == 0.0f ? (g) : (beta) * (dst) + (g))
 
-/* Element j (0 <= j < N hw) of channel c's values. */
-inline uint plane_index(uint j, uint c, uint channels, uint hw)
+/* Channel c's values j = start, start + stride, ... (0 <= j < N hw) walked as (image, position)
+ * pairs, so that a loop divides once and not once per element. */
+typedef struct plane_walk {
+    uint image, pos;
+} plane_walk;
+
+inline plane_walk plane_start(uint j, uint hw)
 {
-    uint n = j / hw;
-    return (n * channels + c) * hw + (j - n * hw);
+    plane_walk w = {j / hw, j % hw};
+    return w;
+}
+
+inline void plane_step(plane_walk *w, uint stride, uint hw)
+{
+    w->pos += stride;
+    while (w->pos >= hw) {
+        w->pos -= hw;
+        w->image++;
+    }
+}
+
+inline uint plane_index(const plane_walk *w, uint c, uint channels, uint hw)
+{
+    return (w->image * channels + c) * hw + w->pos;
 }
 
 /* Compensated (Kahan) running sum: a work-item's serial loop adds up to m / (chunks NORM_WG)
@@ -55,8 +74,9 @@ void bn_sum_x(__global const float *x, uint x_off, uint channels, uint hw, uint 
     __local float acc[NORM_WG];
     uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
     float mine = 0.0f, comp = 0.0f;
-    for (uint j = get_global_id(0); j < m; j += stride)
-        kahan_add(&mine, &comp, x[x_off + plane_index(j, c, channels, hw)]);
+    plane_walk w = plane_start(get_global_id(0), hw);
+    for (uint j = get_global_id(0); j < m; j += stride, plane_step(&w, stride, hw))
+        kahan_add(&mine, &comp, x[x_off + plane_index(&w, c, channels, hw)]);
     float total = group_sum(acc, mine);
     if (get_local_id(0) == 0)
         partial[p_off + c * chunks + get_group_id(0)] = total;
@@ -71,8 +91,9 @@ void bn_sum_sqdev(__global const float *x, uint x_off, __global const float *mea
     __local float acc[NORM_WG];
     uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
     float mu = mean[mean_off + c], mine = 0.0f, comp = 0.0f;
-    for (uint j = get_global_id(0); j < m; j += stride) {
-        float d = x[x_off + plane_index(j, c, channels, hw)] - mu;
+    plane_walk w = plane_start(get_global_id(0), hw);
+    for (uint j = get_global_id(0); j < m; j += stride, plane_step(&w, stride, hw)) {
+        float d = x[x_off + plane_index(&w, c, channels, hw)] - mu;
         kahan_add(&mine, &comp, d * d);
     }
     float total = group_sum(acc, mine);
@@ -91,8 +112,9 @@ void bn_sum_grad(__global const float *x, uint x_off, __global const float *dy, 
     __local float acc_dyx[NORM_WG];
     uint c = get_global_id(1), chunks = get_num_groups(0), stride = chunks * NORM_WG;
     float mu = mean[mean_off + c], sum_dy = 0.0f, sum_dyx = 0.0f, comp_dy = 0.0f, comp_dyx = 0.0f;
-    for (uint j = get_global_id(0); j < m; j += stride) {
-        uint i = plane_index(j, c, channels, hw);
+    plane_walk w = plane_start(get_global_id(0), hw);
+    for (uint j = get_global_id(0); j < m; j += stride, plane_step(&w, stride, hw)) {
+        uint i = plane_index(&w, c, channels, hw);
         float g = dy[dy_off + i];
         kahan_add(&sum_dy, &comp_dy, g);
         kahan_add(&sum_dyx, &comp_dyx, g * (x[x_off + i] - mu));
@@ -164,10 +186,9 @@ void bn_normalize(__global const float *x, uint x_off, __global const float *mea
                   __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
                   uint n)
 {
-    uint i = get_global_id(0);
-    if (i >= n)
+    uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
+    if (p >= hw || i >= n)
         return;
-    uint c = i / hw % channels;
     y[y_off + i] = (x[x_off + i] - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c];
 }
 
@@ -178,10 +199,9 @@ void bn_infer(__global const float *x, uint x_off, __global const float *running
               __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw, uint n,
               float eps)
 {
-    uint i = get_global_id(0);
-    if (i >= n)
+    uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
+    if (p >= hw || i >= n)
         return;
-    uint c = i / hw % channels;
     float scale = weight[w_off + c] / sqrt(running_var[rv_off + c] + eps);
     y[y_off + i] = (x[x_off + i] - running_mean[rm_off + c]) * scale + bias[b_off + c];
 }
@@ -193,10 +213,9 @@ void bn_backward_dx(__global const float *x, uint x_off, __global const float *d
                     __global const float *invstd, uint invstd_off, __global const float *sums, uint sums_off,
                     __global float *dx, uint dx_off, uint channels, uint hw, uint n, uint m, float beta)
 {
-    uint i = get_global_id(0);
-    if (i >= n)
+    uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
+    if (p >= hw || i >= n)
         return;
-    uint c = i / hw % channels;
     float is = invstd[invstd_off + c], fm = (float)m;
     float xhat = (x[x_off + i] - mean[mean_off + c]) * is;
     float g = weight[w_off + c] * is / fm *

@@ -49,10 +49,19 @@ static clseg_status per_channel(clseg_context *ctx, const char *kernel, const bn
     return clseg_ocl_run_1d(ctx, PROGRAM, kernel, "NORM_EW_WG", args, nargs, g->channels);
 }
 
+/* A work-item per element, the grid's second dimension the (image, channel) plane: the channel
+ * is then uniform across a work-group, not a division per element. */
 static clseg_status per_element(clseg_context *ctx, const char *kernel, const bn_geom *g, const clseg_ocl_arg *args,
                                 size_t nargs)
 {
-    return clseg_ocl_run_1d(ctx, PROGRAM, kernel, "NORM_EW_WG", args, nargs, g->numel);
+    long wg = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, kernel, g->numel);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_EW_WG", &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    size_t global[2] = {g->hw, g->numel / g->hw}, local[2] = {(size_t)wg, 1};
+    return clseg_ocl_run(ctx, PROGRAM, kernel, args, nargs, 2, global, local);
 }
 
 /* {x, weight, bias, running_mean, running_var, y, save_mean, save_invstd, workspace} */
