@@ -93,16 +93,16 @@ __kernel __attribute__((reqd_work_group_size(ACT_WG, 1, 1)))
 void concat_forward(__global const float *in, uint in_off, __global float *y, uint y_off, uint n, uint chw,
                     uint y_stride, uint offset)
 {
-    uint i = get_global_id(0);
-    if (i < n)
-        y[y_off + (i / chw) * y_stride + offset + i % chw] = in[in_off + i];
+    uint p = get_global_id(0), b = get_global_id(1), i = b * chw + p; /* (position, image) grid */
+    if (p < chw && i < n)
+        y[y_off + b * y_stride + offset + p] = in[in_off + i];
 }
 
 __kernel __attribute__((reqd_work_group_size(ACT_WG, 1, 1)))
 void concat_backward(__global const float *dy, uint dy_off, __global float *dx, uint dx_off, uint n, uint chw,
                      uint y_stride, uint offset, float beta)
 {
-    uint i = get_global_id(0);
-    if (i < n)
-        ACCUMULATE(dx[dx_off + i], beta, dy[dy_off + (i / chw) * y_stride + offset + i % chw]);
+    uint p = get_global_id(0), b = get_global_id(1), i = b * chw + p;
+    if (p < chw && i < n)
+        ACCUMULATE(dx[dx_off + i], beta, dy[dy_off + b * y_stride + offset + p]);
 }

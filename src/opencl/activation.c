@@ -82,7 +82,15 @@ static clseg_status concat(clseg_context *ctx, const char *kernel, const clseg_c
     clseg_tensor *from = backward ? y : input, *to = backward ? input : y;
     clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(from), CLSEG_ARG_TENSOR(to), CLSEG_ARG_UINT(n), CLSEG_ARG_UINT(chw),
                             CLSEG_ARG_UINT(y_stride), CLSEG_ARG_UINT(offset), CLSEG_ARG_FLOAT(p->beta)};
-    return run(ctx, kernel, args, CLSEG_NARGS(args) - (backward ? 0 : 1), n);
+    /* a (position, image) grid: no division per element to find the image */
+    long wg = 0;
+    clseg_status st = clseg_ocl_check_count(ctx, kernel, clseg_tensor_numel(y));
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "ACT_WG", &wg);
+    if (st != CLSEG_STATUS_SUCCESS || n == 0)
+        return st;
+    size_t global[2] = {chw, n / chw}, local[2] = {(size_t)wg, 1};
+    return clseg_ocl_run(ctx, PROGRAM, kernel, args, CLSEG_NARGS(args) - (backward ? 0 : 1), 2, global, local);
 }
 
 clseg_status clseg_ocl_concat_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
