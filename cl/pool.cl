@@ -55,14 +55,13 @@ inline void window_range(int i, int k, int s, int p, int out, int *lo, int *hi)
 /* One unpooled element per work-item: out = beta out + the values (pooled shape) whose index
  * names it, over the windows containing it in row-major order. Max pooling's backward (values
  * dy) and max-unpooling's forward (values x, beta 0). */
-__kernel __attribute__((reqd_work_group_size(POOL_WG, 1, 1)))
-void maxpool_scatter(__global const float *values, uint v_off, __global const float *indices, uint i_off,
-                     __global float *out, uint out_off, uint n, float beta, GEOM_ARGS)
+__kernel void maxpool_scatter(__global const float *values, uint v_off, __global const float *indices, uint i_off,
+                              __global float *out, uint out_off, uint n, float beta, GEOM_ARGS)
 {
-    uint e = get_global_id(0);
-    if (e >= n)
+    /* a (w, h, plane) grid: the element's coordinates without dividing */
+    uint w = get_global_id(0), h = get_global_id(1), plane = get_global_id(2), e = (plane * H + h) * W + w;
+    if (w >= W || h >= H || e >= n)
         return;
-    uint w = e % W, h = (e / W) % H, plane = e / (W * H);
     int oh_lo, oh_hi, ow_lo, ow_hi;
     window_range((int)h, (int)KH, (int)SH, (int)PH, (int)OH, &oh_lo, &oh_hi);
     window_range((int)w, (int)KW, (int)SW, (int)PW, (int)OW, &ow_lo, &ow_hi);

@@ -30,7 +30,11 @@ clseg_status clseg_ocl_maxpool2d_scatter(clseg_context *ctx, const void *params,
     size_t n = clseg_tensor_numel(t[2]);
     clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
                             CLSEG_ARG_UINT(n), CLSEG_ARG_FLOAT(p->beta), GEOM(p->desc, t[2]->shape, t[0]->shape)};
-    return run(ctx, "maxpool_scatter", args, CLSEG_NARGS(args), n);
+    clseg_status st = clseg_ocl_check_count(ctx, "maxpool_scatter", n);
+    size_t global[3] = {(size_t)t[2]->shape.w, (size_t)t[2]->shape.h, (size_t)(t[2]->shape.n * t[2]->shape.c)};
+    return st != CLSEG_STATUS_SUCCESS || n == 0
+               ? st
+               : clseg_ocl_run(ctx, PROGRAM, "maxpool_scatter", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
 clseg_status clseg_ocl_maxunpool2d_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
