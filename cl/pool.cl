@@ -18,14 +18,13 @@
 
 /* One output per work-item: the first maximum in row-major order, a NaN beating everything
  * (the first NaN stays); padding is skipped, so it never wins. */
-__kernel __attribute__((reqd_work_group_size(POOL_WG, 1, 1)))
-void maxpool_forward(__global const float *x, uint x_off, __global float *y, uint y_off, __global float *indices,
-                     uint i_off, uint n, GEOM_ARGS)
+__kernel void maxpool_forward(__global const float *x, uint x_off, __global float *y, uint y_off,
+                              __global float *indices, uint i_off, uint n, GEOM_ARGS)
 {
-    uint o = get_global_id(0);
-    if (o >= n)
+    /* an (ow, oh, plane) grid: the output's coordinates without dividing */
+    uint ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2), o = (plane * OH + oh) * OW + ow;
+    if (ow >= OW || oh >= OH || o >= n)
         return;
-    uint ow = o % OW, oh = (o / OW) % OH, plane = o / (OW * OH);
     __global const float *xp = x + x_off + plane * H * W;
     int h0 = (int)(oh * SH) - (int)PH, w0 = (int)(ow * SW) - (int)PW;
     int h_end = min(h0 + (int)KH, (int)H), w_end = min(w0 + (int)KW, (int)W);

@@ -21,7 +21,10 @@ clseg_status clseg_ocl_maxpool2d_forward(clseg_context *ctx, const void *params,
     clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
                             CLSEG_ARG_UINT(n), GEOM(p->desc, t[0]->shape, t[1]->shape)};
     clseg_status st = clseg_ocl_check_count(ctx, "maxpool2d.forward", clseg_tensor_numel(t[0]));
-    return st != CLSEG_STATUS_SUCCESS ? st : run(ctx, "maxpool_forward", args, CLSEG_NARGS(args), n);
+    size_t global[3] = {(size_t)t[1]->shape.w, (size_t)t[1]->shape.h, (size_t)(t[1]->shape.n * t[1]->shape.c)};
+    return st != CLSEG_STATUS_SUCCESS || n == 0
+               ? st
+               : clseg_ocl_run(ctx, PROGRAM, "maxpool_forward", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
 clseg_status clseg_ocl_maxpool2d_scatter(clseg_context *ctx, const void *params, clseg_tensor *const *t)
