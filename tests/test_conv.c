@@ -257,9 +257,9 @@ START_TEST(test_batch_in_chunks_exact)
 }
 END_TEST
 
-/* A layer big enough that CLBlast's GEMMs want scratch memory on PoCL (64 -> 128 channels at
- * 64x64, 3x3, padding 1): the workspace figure covers it and the products use it
- * (src/opencl/gemm.c). The reference backend would take long on it (and longer under the
+/* A layer big enough that the GEMMs want scratch memory (64 -> 128 channels at 64x64, 3x3,
+ * padding 1): the packed copies of CPU devices, CLBlast's temporaries elsewhere. The workspace
+ * figure covers it and the products use it (src/opencl/gemm.c). The reference backend would take long on it (and longer under the
  * sanitizers), so a sample of outputs is summed here from run_layer()'s integer inputs (same
  * seeds); every sum is exact. */
 START_TEST(test_gemm_scratch_exact)
