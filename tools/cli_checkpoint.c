@@ -55,15 +55,22 @@ void cli_model_close(cli_model *m)
     memset(m, 0, sizeof *m);
 }
 
-bool cli_parse_threshold(const char *cmd, const char *text, double *out)
+bool cli_parse_infer_option(const char *cmd, const char *opt, const char *value, cli_infer_args *args)
 {
+    if (strcmp(opt, "--batch") == 0) {
+        unsigned long long batch = 0;
+        if (!cli_parse_uint(cmd, opt, value, 1, 4096, &batch))
+            return false;
+        args->batch = (int)batch;
+        return true;
+    }
     char *end = NULL;
     errno = 0;
-    double v = strtod(text, &end);
-    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !(v >= 0.0 && v <= 1.0)) {
-        cli_error("%s: --threshold needs a probability from 0 to 1, not '%s'", cmd, text);
+    double v = strtod(value, &end);
+    if (value[0] == '\0' || *end != '\0' || errno == ERANGE || !(v >= 0.0 && v <= 1.0)) {
+        cli_error("%s: --threshold needs a probability from 0 to 1, not '%s'", cmd, value);
         return false;
     }
-    *out = v;
+    args->threshold = v;
     return true;
 }

@@ -30,7 +30,8 @@ int cli_model_load(const char *cmd, const cli_common *common, const char *checkp
 
 void cli_model_close(cli_model *m);
 
-/* A --threshold value in [0, 1]; prints what is wrong and returns false otherwise. */
-bool cli_parse_threshold(const char *cmd, const char *text, double *out);
+/* The inference options eval and predict share: --batch B and --threshold T (a probability in
+ * [0, 1]) into args; prints what is wrong and returns false otherwise. */
+bool cli_parse_infer_option(const char *cmd, const char *opt, const char *value, cli_infer_args *args);
 
 #endif

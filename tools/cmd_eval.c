@@ -48,18 +48,13 @@ static int parse(int argc, char **argv, eval_args *a)
             a->json = true;
             continue;
         }
-        unsigned long long batch;
         if (which == 0)
             a->checkpoint = value;
         else if (which == 1)
             a->data = value;
         else if (which == 2)
             a->split = value;
-        else if (which == 3 && !cli_parse_uint("eval", arg, value, 1, 4096, &batch))
-            return CLI_USAGE;
-        else if (which == 3)
-            a->infer.batch = (int)batch;
-        else if (which == 4 && !cli_parse_threshold("eval", value, &a->infer.threshold))
+        else if (!cli_parse_infer_option("eval", arg, value, &a->infer))
             return CLI_USAGE;
     }
     const char *missing = a->checkpoint == NULL ? "--checkpoint FILE" : a->data == NULL ? "--data DIR" : NULL;

@@ -48,18 +48,13 @@ static int parse(int argc, char **argv, predict_args *a)
             continue;
         if (which < 0)
             return which == CLI_ARG_HELP ? -1 : CLI_USAGE;
-        unsigned long long batch;
         if (which == 0)
             a->checkpoint = value;
         else if (which == 1)
             a->input = value;
         else if (which == 2)
             a->out = value;
-        else if (which == 3 && !cli_parse_uint("predict", arg, value, 1, 4096, &batch))
-            return CLI_USAGE;
-        else if (which == 3)
-            a->infer.batch = (int)batch;
-        else if (which == 4 && !cli_parse_threshold("predict", value, &a->infer.threshold))
+        else if (!cli_parse_infer_option("predict", arg, value, &a->infer))
             return CLI_USAGE;
     }
     const char *missing = a->checkpoint == NULL ? "--checkpoint FILE"
