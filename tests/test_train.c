@@ -170,12 +170,18 @@ START_TEST(test_ref_and_opencl_give_the_same_losses)
 }
 END_TEST
 
+/* A new run that must succeed, recorded in r. */
+static void train_ok(clseg_context *ctx, const clseg_train_options *o, record *r)
+{
+    clseg_train_callbacks cb = callbacks(r);
+    char err[1024];
+    ck_assert_msg(clseg_train(ctx, o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+}
+
 static void train_to_end(clseg_context *ctx, const char *dir, record *r)
 {
     clseg_train_options o = small_run("unet", dir);
-    clseg_train_callbacks cb = callbacks(r);
-    char err[1024];
-    ck_assert_msg(clseg_train(ctx, &o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    train_ok(ctx, &o, r);
 }
 
 START_TEST(test_resume_after_an_epoch_equals_one_run)
@@ -186,9 +192,9 @@ START_TEST(test_resume_after_an_epoch_equals_one_run)
     train_to_end(ctx, whole, &a);
     clseg_train_options o = small_run("unet", parts);
     o.epochs = 1;
+    train_ok(ctx, &o, &b);
     clseg_train_callbacks cb = callbacks(&b);
     char err[1024];
-    ck_assert_msg(clseg_train(ctx, &o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
     ck_assert_msg(clseg_train_resume(ctx, parts, 2, NULL, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
     ck_assert_int_eq(b.steps, a.steps);
     for (int i = 0; i < a.steps; i++)
@@ -293,9 +299,7 @@ START_TEST(test_denoising_autoencoder_trains)
     clseg_train_options o = small_run("autoencoder", dir);
     o.noise = 0.1f;
     o.model.base = 8;
-    clseg_train_callbacks cb = callbacks(&r);
-    char err[1024];
-    ck_assert_msg(clseg_train(ctx, &o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
+    train_ok(ctx, &o, &r);
     ck_assert_int_eq(r.epochs, 2);
     ck_assert(isfinite(r.val_mse[1]) && r.val_mse[1] > 0.0);
     free(dir);
@@ -389,9 +393,9 @@ START_TEST(test_a_damaged_run_is_refused_by_name)
     record r = {.steps = 0};
     clseg_train_options o = small_run("unet", dir);
     o.epochs = 1;
+    train_ok(ctx, &o, &r);
     clseg_train_callbacks cb = callbacks(&r);
     char err[1024];
-    ck_assert_msg(clseg_train(ctx, &o, &cb, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s", err);
     char *last = file_in(dir, "last.safetensors");
     ck_assert_int_eq(truncate(last, 100), 0);
     ck_assert_int_ne(clseg_train_resume(ctx, dir, 2, NULL, &cb, err, sizeof err), CLSEG_STATUS_SUCCESS);
