@@ -11,6 +11,9 @@
 #ifndef GEMM_PACK_WG
 #define GEMM_PACK_WG 64 /* work-group width of the packing kernels */
 #endif
+#ifndef GEMM_MR
+#define GEMM_MR 0 /* rows per A panel, 16 or 24; 0: the host picks per product (src/opencl/gemm.c) */
+#endif
 #define GEMM_NR 16
 
 /* ap[(p * k + kk) * mr + ii] = op(A)[p * mr + ii][kk], 0 for rows past m: a work-item per (kk,

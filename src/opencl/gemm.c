@@ -71,11 +71,14 @@ static bool packed_path(clseg_context *ctx)
 
 /* The panel height with the least work per useful row: 24 rows run at about 1.4 times the rate
  * of 16 on AVX-512 (measured on PoCL), so 16 wins only where 24 would mostly pad (m = 32). */
-static packing plan_packing(const clseg_ocl_gemm_shape *s)
+static packing plan_packing(clseg_context *ctx, const clseg_ocl_gemm_shape *s)
 {
     size_t r16 = (s->m + 15) / 16 * 16, r24 = (s->m + 23) / 24 * 24;
+    long forced = 0;
+    if (clseg_ocl_tunable(ctx, "gemm", "GEMM_MR", &forced) != CLSEG_STATUS_SUCCESS)
+        forced = 0; /* the product itself reports a program that fails to build */
     packing p;
-    p.mr = (double)r24 / 1.4 <= (double)r16 ? 24 : 16;
+    p.mr = forced == 16 || forced == 24 ? (unsigned)forced : (double)r24 / 1.4 <= (double)r16 ? 24 : 16;
     p.rows = p.mr == 24 ? r24 : r16;
     p.cols = (s->n + NR - 1) / NR * NR;
     p.a_elems = (p.rows * s->k + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
@@ -121,7 +124,7 @@ static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *
 size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape)
 {
     if (packed_path((clseg_context *)ctx)) {
-        packing p = plan_packing(shape);
+        packing p = plan_packing((clseg_context *)ctx, shape);
         return (p.a_elems + p.b_elems + PANEL_ALIGN) * sizeof(float);
     }
     size_t bytes = temp_bytes(ctx, shape, 0, 0, 0);
@@ -134,7 +137,7 @@ clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, f
     if (s->m == 0 || s->n == 0)
         return CLSEG_STATUS_SUCCESS;
     if (packed_path(ctx) && s->k > 0) {
-        packing p = plan_packing(s);
+        packing p = plan_packing(ctx, s);
         /* the packed copies start at a 64-byte boundary of the scratch; without room for them
          * the product falls back to CLBlast, which allocates its own */
         size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
