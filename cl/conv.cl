@@ -42,6 +42,115 @@ __kernel void im2col(__global const float *img, uint img_off, __global float *co
     }
 }
 
+/* --- Implicit GEMM for CPU devices (src/opencl/conv_packed.c) ------------------------------
+ * The convolution as the product W (K x C KH KW) x im2col(image), without writing im2col: the
+ * micro-kernel reads 16 neighbouring outputs' inputs straight from a zero-padded copy of the
+ * image, one vector load per kernel tap, so it needs no bounds checks. */
+
+/* padded[b][c][y][x] = image[b][c][y - PH][x - PW], 0 outside; planes of Hp x Wp, Hp Wp apart. */
+__kernel void pad_images(__global const float *img, uint img_off, __global float *padded, uint pad_off, uint Hp,
+                         uint Wp, uint planes, int H, int W, int PH, int PW)
+{
+    uint x = (uint)get_global_id(0), y = (uint)get_global_id(1), plane = (uint)get_global_id(2);
+    if (x >= Wp || y >= Hp || plane >= planes)
+        return;
+    int sy = (int)y - PH, sx = (int)x - PW;
+    float v = 0.0f;
+    if (sy >= 0 && sy < H && sx >= 0 && sx < W)
+        v = img[img_off + (plane * (uint)H + (uint)sy) * (uint)W + (uint)sx];
+    padded[pad_off + (plane * Hp + y) * Wp + x] = v;
+}
+
+/* Work-item (tile t, output row oy, z = image b x panels + panel p): the MR channels of panel p
+ * at the 16 outputs ox = 16 t ... of row oy. The weights are packed as gemm_pack_a packs (MR
+ * values per tap, taps in (c, i, j) order). Stride 1 or 2 (the host checks). */
+#define CONV_IMPLICIT(MR)                                                                                            \
+    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR(                                \
+        __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
+        uint panels, __global float *out, uint out_off, float beta, int C, int K, int Ho, int Wo, int KH, int KW,    \
+        int SH, int SW, int DH, int DW)                                                                              \
+    {                                                                                                                \
+        uint t = get_global_id(0), oy = get_global_id(1), z = get_global_id(2), p = z % panels, b = z / panels;      \
+        uint R = (uint)(C * KH * KW), ox0 = t * 16;                                                                  \
+        __global const float *w = wp + wp_off + (size_t)p * R * MR;                                                  \
+        __global const float *img = xp + xp_off + ((size_t)b * (uint)C * Hp + oy * (uint)SH) * Wp + ox0 * (uint)SW;  \
+        float16 acc[MR];                                                                                             \
+        for (int i = 0; i < MR; i++)                                                                                 \
+            acc[i] = (float16)(0.0f);                                                                                \
+        for (int c = 0; c < C; c++)                                                                                  \
+            for (int i = 0; i < KH; i++) {                                                                           \
+                __global const float *row = img + ((size_t)c * Hp + (uint)(i * DH)) * Wp;                            \
+                for (int j = 0; j < KW; j++, w += MR) {                                                              \
+                    float16 v;                                                                                       \
+                    if (SW == 1) {                                                                                   \
+                        v = vload16(0, row + j * DW);                                                                \
+                    } else {                                                                                         \
+                        float16 lo = vload16(0, row + j * DW), hi = vload16(1, row + j * DW);                        \
+                        v = (float16)(lo.even, hi.even);                                                             \
+                    }                                                                                                \
+                    _Pragma("unroll") for (int ii = 0; ii < MR; ii++) acc[ii] = fma((float16)(w[ii]), v, acc[ii]);  \
+                }                                                                                                    \
+            }                                                                                                        \
+        uint width = min(16u, (uint)Wo - ox0), k0 = p * MR;                                                          \
+        for (uint ii = 0; ii < MR && k0 + ii < (uint)K; ii++) {                                                      \
+            __global float *o = out + out_off + (((size_t)b * (uint)K + k0 + ii) * (uint)Ho + oy) * (uint)Wo + ox0;  \
+            if (width == 16) {                                                                                       \
+                vstore16(beta != 0.0f ? acc[ii] + beta * vload16(0, o) : acc[ii], 0, o);                             \
+            } else {                                                                                                 \
+                float tmp[16];                                                                                       \
+                vstore16(acc[ii], 0, tmp);                                                                           \
+                for (uint jj = 0; jj < width; jj++)                                                                  \
+                    o[jj] = beta != 0.0f ? tmp[jj] + beta * o[jj] : tmp[jj];                                         \
+            }                                                                                                        \
+        }                                                                                                            \
+    }
+
+CONV_IMPLICIT(16)
+CONV_IMPLICIT(24)
+
+#define PANEL_MAX 24
+/* The packed path's im2col for a product whose operand is the im2col matrix itself, over the
+ * pixels of all images (the weight gradient sums over them): panels of `width` rows r,
+ * dst[(p k_total + b P + pixel) width + ii] = col_b[p width + ii][pixel], zero for rows past R.
+ * A work-item writes one output row of one image for one panel: Wo runs of width values. */
+__kernel void im2col_row_panels(__global const float *img, uint img_off, __global float *dst, uint dst_off,
+                                uint k_total, uint images, uint width, GEOM_ARGS)
+{
+    int oy = (int)get_global_id(0);
+    uint p = (uint)get_global_id(1), b = (uint)get_global_id(2), R = (uint)(C * KH * KW);
+    if (oy >= Ho || p * width >= R || b >= images)
+        return;
+    int row[PANEL_MAX], x0[PANEL_MAX]; /* per panel row: its source row's offset (-1: padding), first x */
+    for (uint ii = 0; ii < width; ii++) {
+        uint r = p * width + ii;
+        int j = (int)(r % (uint)KW), i = (int)(r / (uint)KW % (uint)KH), c = (int)(r / (uint)(KW * KH));
+        int y = oy * SH - PH + i * DH;
+        row[ii] = r < R && y >= 0 && y < H ? ((int)b * C + c) * H * W + y * W : -1;
+        x0[ii] = j * DW - PW;
+    }
+    __global float *out = dst + dst_off + ((size_t)p * k_total + b * (uint)(Ho * Wo) + (uint)(oy * Wo)) * width;
+    __global const float *src = img + img_off;
+    for (int ox = 0; ox < Wo; ox++) {
+        for (uint ii = 0; ii < width; ii++) {
+            int x = ox * SW + x0[ii];
+            out[ii] = row[ii] >= 0 && x >= 0 && x < W ? src[row[ii] + x] : 0.0f;
+        }
+        out += width;
+    }
+}
+
+/* flipped[c][k][i][j] = w[k][c][KH-1-i][KW-1-j]: the weights of the convolution that maps a
+ * feature-side gradient back to the image side at stride 1. */
+__kernel void flip_weights(__global const float *w, uint w_off, __global float *flipped, uint f_off, uint K, uint C,
+                           uint KH, uint KW)
+{
+    uint e = get_global_id(0), taps = KH * KW;
+    if (e >= K * C * taps)
+        return;
+    uint t = e % taps, k = e / taps % K, c = e / taps / K;
+    flipped[f_off + e] = w[w_off + (k * C + c) * taps + (taps - 1 - t)];
+}
+
 /* images = beta images + bias + the sum of every col entry that im2col would have read from
  * this pixel, gathered in a fixed order (kernel row, kernel column): no atomics, same bits on
  * every run. beta == 0 overwrites; has_bias == 0 ignores bias. A work-item fills one image row

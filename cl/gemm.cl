@@ -17,16 +17,19 @@
 #define GEMM_NR 16
 
 /* ap[(p * k + kk) * mr + ii] = op(A)[p * mr + ii][kk], 0 for rows past m: a work-item per (kk,
- * panel p) writes its mr values in one run, and neighbours (kk, kk + 1) read neighbouring
- * values when A is transposed, the same row when it is not. */
+ * panel p, image z) writes its mr values in one run, and neighbours (kk, kk + 1) read
+ * neighbouring values when A is transposed, the same row when it is not. Image z's matrix and
+ * panels start z * stride further on; a panel holds kp >= k values per row, so several images'
+ * k ranges can share one panel (a sum over images as one long product). */
 __kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_a(uint m, uint k, uint mr, uint trans, __global const float *a, uint a_off, uint lda,
-                 __global float *ap, uint ap_off)
+void gemm_pack_a(uint m, uint k, uint mr, uint trans, __global const float *a, uint a_off, uint lda, uint a_stride,
+                 __global float *ap, uint ap_off, uint ap_stride, uint kp)
 {
-    uint kk = get_global_id(0), p = get_global_id(1);
+    uint kk = get_global_id(0), p = get_global_id(1), z = get_global_id(2);
     if (kk >= k)
         return;
-    __global float *dst = ap + ap_off + ((size_t)p * k + kk) * mr;
+    a_off += z * a_stride;
+    __global float *dst = ap + ap_off + z * ap_stride + ((size_t)p * kp + kk) * mr;
     for (uint ii = 0; ii < mr; ii++) {
         uint i = p * mr + ii;
         dst[ii] = i < m ? (trans ? a[a_off + kk * lda + i] : a[a_off + i * lda + kk]) : 0.0f;
@@ -36,30 +39,36 @@ void gemm_pack_a(uint m, uint k, uint mr, uint trans, __global const float *a, u
 /* bp[(q * k + kk) * 16 + jj] = op(B)[kk][q * 16 + jj], 0 for columns past n: a work-item per
  * (kk, panel q), one 16-value store. */
 __kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off, uint ldb, __global float *bp,
-                 uint bp_off)
+void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off, uint ldb, uint b_stride,
+                 __global float *bp, uint bp_off, uint bp_stride, uint kp)
 {
-    uint kk = get_global_id(0), q = get_global_id(1);
+    uint kk = get_global_id(0), q = get_global_id(1), z = get_global_id(2);
     if (kk >= k)
         return;
+    b_off += z * b_stride;
+    bp_off += z * bp_stride;
     float t[GEMM_NR];
     for (uint jj = 0; jj < GEMM_NR; jj++) {
         uint j = q * GEMM_NR + jj;
         t[jj] = j < n ? (trans ? b[b_off + j * ldb + kk] : b[b_off + kk * ldb + j]) : 0.0f;
     }
-    vstore16(vload16(0, t), 0, bp + bp_off + ((size_t)q * k + kk) * GEMM_NR);
+    vstore16(vload16(0, t), 0, bp + bp_off + ((size_t)q * kp + kk) * GEMM_NR);
 }
 
 /* C block = alpha A panel x B panel + beta C block, written only inside m x n; beta == 0
- * overwrites (C is not read, so a NaN there does not survive). */
+ * overwrites (C is not read, so a NaN there does not survive). Grid (B panels, A panels,
+ * images): image z's panels and C start z * stride further on, so a batch of products with the
+ * same shape (a convolution's images) is one launch. trans_c stores the block transposed,
+ * C[col][row], for a product computed as C^T = B^T A^T because its m is small. */
 #define GEMM_MICRO(MR)                                                                                               \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_micro_##MR(                                   \
-        uint m, uint n, uint k, float alpha, float beta, __global const float *ap, uint ap_off,                      \
-        __global const float *bp, uint bp_off, __global float *c, uint c_off, uint ldc)                              \
+        uint m, uint n, uint k, float alpha, float beta, __global const float *ap, uint ap_off, uint ap_stride,      \
+        __global const float *bp, uint bp_off, uint bp_stride, __global float *c, uint c_off, uint c_stride,         \
+        uint ldc, uint trans_c)                                                                                      \
     {                                                                                                                \
-        uint q = get_global_id(0), p = get_global_id(1);                                                            \
-        __global const float *a = ap + ap_off + (size_t)p * k * MR;                                                  \
-        __global const float *b = bp + bp_off + (size_t)q * k * GEMM_NR;                                             \
+        uint q = get_global_id(0), p = get_global_id(1), z = get_global_id(2);                                       \
+        __global const float *a = ap + ap_off + z * ap_stride + (size_t)p * k * MR;                                  \
+        __global const float *b = bp + bp_off + z * bp_stride + (size_t)q * k * GEMM_NR;                             \
         float16 acc[MR];                                                                                             \
         for (int i = 0; i < MR; i++)                                                                                 \
             acc[i] = (float16)(0.0f);                                                                                \
@@ -68,8 +77,21 @@ void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off
             _Pragma("unroll") for (int i = 0; i < MR; i++) acc[i] = fma((float16)(a[kk * MR + i]), bv, acc[i]);     \
         }                                                                                                            \
         uint row0 = p * MR, col0 = q * GEMM_NR, width = min((uint)GEMM_NR, n - col0);                                \
+        __global float *cz = c + c_off + z * c_stride;                                                               \
+        if (trans_c) {                                                                                               \
+            float t[MR * GEMM_NR];                                                                                   \
+            for (int i = 0; i < MR; i++)                                                                             \
+                vstore16(alpha * acc[i], i, t);                                                                      \
+            uint height = min((uint)MR, m - row0);                                                                   \
+            for (uint j = 0; j < width; j++) {                                                                       \
+                __global float *cc = cz + (size_t)(col0 + j) * ldc + row0;                                           \
+                for (uint i = 0; i < height; i++)                                                                    \
+                    cc[i] = beta != 0.0f ? t[i * GEMM_NR + j] + beta * cc[i] : t[i * GEMM_NR + j];                   \
+            }                                                                                                        \
+            return;                                                                                                  \
+        }                                                                                                            \
         for (int i = 0; i < MR && row0 + i < m; i++) {                                                               \
-            __global float *cr = c + c_off + (size_t)(row0 + i) * ldc + col0;                                        \
+            __global float *cr = cz + (size_t)(row0 + i) * ldc + col0;                                               \
             float16 v = alpha * acc[i];                                                                              \
             if (width == GEMM_NR) {                                                                                  \
                 if (beta != 0.0f)                                                                                    \

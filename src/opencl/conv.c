@@ -1,6 +1,7 @@
 /* Convolution on OpenCL as im2col + GEMM (opencl/gemm.h), one image's GEMM at a time over a
  * chunk of images whose im2col matrices share the workspace. A 1x1 stride-1 unpadded kernel
  * skips im2col: the image already is its im2col matrix. */
+#include "opencl/conv_packed.h"
 #include "opencl/gemm.h"
 #include "opencl/ocl.h"
 #include "ops/conv.h"
@@ -68,13 +69,21 @@ size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_c
         size_t b = clseg_ocl_gemm_scratch_bytes(ctx, &shapes[i]);
         most = b > most ? b : most;
     }
-    return most;
+    size_t packed = clseg_ocl_conv_packed_scratch_bytes((clseg_context *)ctx, g);
+    return packed > most ? packed : most;
+}
+
+int64_t clseg_ocl_conv_col_elems(const clseg_context *ctx, const clseg_conv_geom *g)
+{
+    size_t plain = (size_t)(clseg_conv_col_rows(g) * clseg_conv_col_cols(g));
+    size_t packed = clseg_ocl_conv_packed_col_elems((clseg_context *)ctx, g);
+    return (int64_t)(packed > plain ? packed : plain);
 }
 
 /* What the workspace holds after the im2col chunk and the bias partials (ops/conv.c). */
-static clseg_ocl_scratch gemm_scratch(const clseg_conv_params *p, const sizes *s, const clseg_tensor *ws)
+static clseg_ocl_scratch gemm_scratch(const clseg_conv_params *p, const clseg_tensor *ws)
 {
-    size_t used = (clseg_conv_is_pointwise(&p->g) ? 0 : s->col_images * s->rows * s->cols) +
+    size_t used = (size_t)(p->col_images * p->col_elems) +
                   (size_t)(p->g.c > p->g.k ? p->g.c : p->g.k) * CLSEG_CONV_BIAS_PARTIALS;
     if (ws == NULL || clseg_tensor_numel(ws) <= used)
         return (clseg_ocl_scratch){NULL, 0, 0};
@@ -142,12 +151,14 @@ clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clse
     clseg_tensor *img = t[0], *w = t[1], *bias = t[2], *feat = t[3], *ws = t[4];
     clseg_status st = check_counts(ctx, "conv2d.forward", p, &s);
     clseg_ocl_gemm_shape shape = forward_gemm(&s, k);
-    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
+    clseg_ocl_scratch scratch = gemm_scratch(p, ws);
     float gemm_beta = p->beta;
     if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
         st = bias_fill(ctx, feat, bias, p->beta);
         gemm_beta = 1.0f;
     }
+    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, false))
+        return clseg_ocl_conv_packed_run(ctx, p, false, img, w, feat, gemm_beta, ws, scratch);
     if (clseg_conv_is_pointwise(&p->g)) {
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
             st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(img, b * s.image, s.cols), gemm_beta,
@@ -173,7 +184,16 @@ clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params
     clseg_tensor *feat = t[0], *w = t[1], *bias = t[2], *img = t[3], *ws = t[4];
     clseg_status st = check_counts(ctx, "conv2d.backward_data", p, &s);
     clseg_ocl_gemm_shape shape = data_gemm(&s, k);
-    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
+    clseg_ocl_scratch scratch = gemm_scratch(p, ws);
+    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, true)) {
+        float gemm_beta = p->beta;
+        if (bias != NULL) {
+            st = bias_fill(ctx, img, bias, p->beta);
+            gemm_beta = 1.0f;
+        }
+        return st == CLSEG_STATUS_SUCCESS ? clseg_ocl_conv_packed_run(ctx, p, true, feat, w, img, gemm_beta, ws, scratch)
+                                          : st;
+    }
     if (clseg_conv_is_pointwise(&p->g)) {
         float gemm_beta = p->beta;
         if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
@@ -206,8 +226,10 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
     clseg_tensor *img = t[0], *fgrad = t[1], *dw = t[2], *ws = t[3];
     clseg_status st = check_counts(ctx, "conv2d.backward_weights", p, &s);
     clseg_ocl_gemm_shape shape = weights_gemm(&s, k);
-    clseg_ocl_scratch scratch = gemm_scratch(p, &s, ws);
+    clseg_ocl_scratch scratch = gemm_scratch(p, ws);
     bool pointwise = clseg_conv_is_pointwise(&p->g);
+    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_weights_applies(ctx, &p->g))
+        return clseg_ocl_conv_packed_weights(ctx, p, img, fgrad, dw, ws);
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
         if (!pointwise)
@@ -228,7 +250,6 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
 clseg_status clseg_ocl_conv_bias_grad(clseg_context *ctx, const void *params, clseg_tensor *const *t)
 {
     const clseg_conv_params *p = params;
-    sizes s = sizes_of(p);
     clseg_tensor *grad = t[0], *dbias = t[1], *ws = t[2];
     size_t channels = (size_t)grad->shape.c, hw = (size_t)(grad->shape.h * grad->shape.w);
     size_t count = (size_t)grad->shape.n * hw;
@@ -241,7 +262,7 @@ clseg_status clseg_ocl_conv_bias_grad(clseg_context *ctx, const void *params, cl
     size_t local = (size_t)wg, groups = (count + local - 1) / local;
     if (groups > CLSEG_CONV_BIAS_PARTIALS)
         groups = CLSEG_CONV_BIAS_PARTIALS;
-    size_t partials = ws->offset + (clseg_conv_is_pointwise(&p->g) ? 0 : s.col_images * s.rows * s.cols);
+    size_t partials = ws->offset + (size_t)(p->col_images * p->col_elems);
     size_t global1[2] = {groups * local, channels}, global2[2] = {local, channels}, lsize[2] = {local, 1};
     clseg_ocl_arg stage1[] = {CLSEG_ARG_TENSOR(grad), CLSEG_ARG_UINT(channels), CLSEG_ARG_UINT(hw),
                               CLSEG_ARG_UINT(count),  CLSEG_ARG_MEM(ws),        CLSEG_ARG_UINT(partials)};

@@ -53,79 +53,134 @@ static size_t base_align(const clseg_context *ctx)
     return bits / 8;
 }
 
-/* --- the packed kernels of cl/gemm.c, for CPU devices ------------------------------------- */
+/* --- the packed kernels of cl/gemm.cl, for CPU devices ------------------------------------- */
 
 enum { NR = 16, PANEL_ALIGN = 16 /* floats: 64 bytes between the two packed panels */ };
 
-typedef struct packing {
-    unsigned mr;             /* rows per A panel: 16 or 24 (a kernel each) */
-    size_t rows, cols;       /* m and n rounded up to whole panels */
-    size_t a_elems, b_elems; /* the packed copies' sizes, b's start aligned */
-} packing;
-
-static bool packed_path(clseg_context *ctx)
+bool clseg_ocl_gemm_is_packed(clseg_context *ctx)
 {
     long v = 0;
     return clseg_ocl_tunable(ctx, "gemm", "GEMM_PACKED", &v) == CLSEG_STATUS_SUCCESS && v == 1;
 }
 
-/* The panel height with the least work per useful row: 24 rows run at about 1.4 times the rate
- * of 16 on AVX-512 (measured on PoCL), so 16 wins only where 24 would mostly pad (m = 32). */
-static packing plan_packing(clseg_context *ctx, const clseg_ocl_gemm_shape *s)
+static size_t round_up(size_t v, size_t to)
 {
-    size_t r16 = (s->m + 15) / 16 * 16, r24 = (s->m + 23) / 24 * 24;
+    return (v + to - 1) / to * to;
+}
+
+/* 24-row panels run at about 1.4 times the rate of 16-row ones on AVX-512 (measured on PoCL). */
+#define TALL_PANEL_SPEEDUP 1.4
+
+static unsigned panel_height(long forced, size_t rows)
+{
+    if (forced == 16 || forced == 24)
+        return (unsigned)forced;
+    return (double)round_up(rows, 24) / TALL_PANEL_SPEEDUP <= (double)round_up(rows, 16) ? 24 : 16;
+}
+
+/* Work, in 16-row-panel units, of a product with these left and right row counts. */
+static double panel_cost(unsigned mr, size_t left, size_t right)
+{
+    return (double)round_up(left, mr) / (mr == 24 ? TALL_PANEL_SPEEDUP : 1.0) * (double)round_up(right, NR);
+}
+
+static long forced_height(clseg_context *ctx)
+{
     long forced = 0;
     if (clseg_ocl_tunable(ctx, "gemm", "GEMM_MR", &forced) != CLSEG_STATUS_SUCCESS)
         forced = 0; /* the product itself reports a program that fails to build */
-    packing p;
-    p.mr = forced == 16 || forced == 24 ? (unsigned)forced : (double)r24 / 1.4 <= (double)r16 ? 24 : 16;
-    p.rows = p.mr == 24 ? r24 : r16;
-    p.cols = (s->n + NR - 1) / NR * NR;
-    p.a_elems = (p.rows * s->k + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-    p.b_elems = p.cols * s->k;
+    return forced;
+}
+
+unsigned clseg_ocl_gemm_panel_height(clseg_context *ctx, size_t rows)
+{
+    return panel_height(forced_height(ctx), rows);
+}
+
+clseg_ocl_packing clseg_ocl_gemm_plan(clseg_context *ctx, const clseg_ocl_gemm_shape *s)
+{
+    long forced = forced_height(ctx);
+    unsigned mr_normal = panel_height(forced, s->m), mr_swapped = panel_height(forced, s->n);
+    clseg_ocl_packing p;
+    p.swapped = panel_cost(mr_swapped, s->n, s->m) < panel_cost(mr_normal, s->m, s->n);
+    p.mr = p.swapped ? mr_swapped : mr_normal;
+    p.left_rows = p.swapped ? s->n : s->m;
+    p.right_rows = p.swapped ? s->m : s->n;
+    p.left_elems = round_up(round_up(p.left_rows, p.mr) * s->k, PANEL_ALIGN);
+    p.right_elems = round_up(p.right_rows, NR) * s->k;
     return p;
 }
 
-static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, const packing *p, float alpha,
-                                clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, cl_mem scratch,
-                                size_t start)
+clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsigned width, bool trans,
+                                 clseg_ocl_matrix x, size_t x_stride, clseg_ocl_panels dst, size_t panel_k,
+                                 size_t count)
 {
-    clseg_status st = clseg_ocl_check_count(ctx, "gemm", start + p->a_elems + p->b_elems);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_check_count(ctx, "gemm", c.offset + (s->m - 1) * c.ld + s->n);
+    size_t panels = (rows + width - 1) / width;
+    clseg_status st =
+        clseg_ocl_check_count(ctx, "gemm", dst.offset + dst.stride * (count - 1) + panels * width * panel_k);
     long wg = 64;
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_tunable(ctx, "gemm", "GEMM_PACK_WG", &wg);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    size_t local[2] = {(size_t)wg, 1}, ap = start, bp = start + p->a_elems;
-    clseg_ocl_arg pack_a[] = {CLSEG_ARG_UINT(s->m),       CLSEG_ARG_UINT(s->k),       CLSEG_ARG_UINT(p->mr),
-                              CLSEG_ARG_UINT(s->trans_a), {sizeof(cl_mem), &a.mem},   CLSEG_ARG_UINT(a.offset),
-                              CLSEG_ARG_UINT(a.ld),       {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(ap)};
-    size_t global_a[2] = {s->k, p->rows / p->mr}; /* a work-item per (k, panel): see cl/gemm.cl */
-    st = clseg_ocl_run(ctx, "gemm", "gemm_pack_a", pack_a, CLSEG_NARGS(pack_a), 2, global_a, local);
-    clseg_ocl_arg pack_b[] = {CLSEG_ARG_UINT(s->n),       CLSEG_ARG_UINT(s->k),     CLSEG_ARG_UINT(s->trans_b),
-                              {sizeof(cl_mem), &b.mem},   CLSEG_ARG_UINT(b.offset), CLSEG_ARG_UINT(b.ld),
-                              {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp)};
-    size_t global_b[2] = {s->k, p->cols / NR};
+    size_t local[3] = {(size_t)wg, 1, 1}, global[3] = {k, panels, count}; /* see cl/gemm.cl */
+    if (width == NR) {
+        /* gemm_pack_b packs columns of op(B): the rows of op(X) are the columns of op(X)^T */
+        clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),       CLSEG_ARG_UINT(k),         CLSEG_ARG_UINT(!trans),
+                                {sizeof(cl_mem), &x.mem},   CLSEG_ARG_UINT(x.offset),  CLSEG_ARG_UINT(x.ld),
+                                CLSEG_ARG_UINT(x_stride),   {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
+                                CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
+        return clseg_ocl_run(ctx, "gemm", "gemm_pack_b", args, CLSEG_NARGS(args), 3, global, local);
+    }
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),      CLSEG_ARG_UINT(k),         CLSEG_ARG_UINT(width),
+                            CLSEG_ARG_UINT(trans),     {sizeof(cl_mem), &x.mem},  CLSEG_ARG_UINT(x.offset),
+                            CLSEG_ARG_UINT(x.ld),      CLSEG_ARG_UINT(x_stride),  {sizeof(cl_mem), &dst.mem},
+                            CLSEG_ARG_UINT(dst.offset), CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
+    return clseg_ocl_run(ctx, "gemm", "gemm_pack_a", args, CLSEG_NARGS(args), 3, global, local);
+}
+
+clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
+                                   clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
+                                   size_t c_stride, bool trans_c, size_t count)
+{
+    size_t m = p->left_rows, n = p->right_rows;
+    size_t last = trans_c ? (n - 1) * c.ld + m : (m - 1) * c.ld + n;
+    clseg_status st = clseg_ocl_check_count(ctx, "gemm", c.offset + c_stride * (count - 1) + last);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(m),         CLSEG_ARG_UINT(n),           CLSEG_ARG_UINT(k),
+                            CLSEG_ARG_FLOAT(alpha),    CLSEG_ARG_FLOAT(beta),       {sizeof(cl_mem), &left.mem},
+                            CLSEG_ARG_UINT(left.offset), CLSEG_ARG_UINT(left.stride), {sizeof(cl_mem), &right.mem},
+                            CLSEG_ARG_UINT(right.offset), CLSEG_ARG_UINT(right.stride), {sizeof(cl_mem), &c.mem},
+                            CLSEG_ARG_UINT(c.offset),  CLSEG_ARG_UINT(c_stride),    CLSEG_ARG_UINT(c.ld),
+                            CLSEG_ARG_UINT(trans_c)};
+    size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, count}, one[3] = {1, 1, 1};
+    return clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3,
+                         global, one);
+}
+
+/* C = alpha op(A) op(B) + beta C on the packed kernels, the copies in scratch from start on. */
+static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, const clseg_ocl_packing *p,
+                                float alpha, clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c,
+                                cl_mem scratch, size_t start)
+{
+    clseg_ocl_panels left = {scratch, start, 0}, right = {scratch, start + p->left_elems, 0};
+    /* rows of op(A) are A's rows unless trans_a; rows of op(B)^T are B's rows when trans_b */
+    clseg_ocl_matrix lm = p->swapped ? b : a, rm = p->swapped ? a : b;
+    bool lt = p->swapped ? !s->trans_b : s->trans_a, rt = p->swapped ? s->trans_a : !s->trans_b;
+    clseg_status st = clseg_ocl_gemm_pack(ctx, p->left_rows, s->k, p->mr, lt, lm, 0, left, s->k, 1);
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "gemm", "gemm_pack_b", pack_b, CLSEG_NARGS(pack_b), 2, global_b, local);
-    clseg_ocl_arg micro[] = {CLSEG_ARG_UINT(s->m),     CLSEG_ARG_UINT(s->n),       CLSEG_ARG_UINT(s->k),
-                             CLSEG_ARG_FLOAT(alpha),   CLSEG_ARG_FLOAT(beta),      {sizeof(cl_mem), &scratch},
-                             CLSEG_ARG_UINT(ap),       {sizeof(cl_mem), &scratch}, CLSEG_ARG_UINT(bp),
-                             {sizeof(cl_mem), &c.mem}, CLSEG_ARG_UINT(c.offset),   CLSEG_ARG_UINT(c.ld)};
-    size_t global_c[2] = {p->cols / NR, p->rows / p->mr}, one[2] = {1, 1};
+        st = clseg_ocl_gemm_pack(ctx, p->right_rows, s->k, NR, rt, rm, 0, right, s->k, 1);
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", micro, CLSEG_NARGS(micro), 2,
-                           global_c, one);
+        st = clseg_ocl_gemm_panels(ctx, p, s->k, alpha, left, right, beta, c, 0, p->swapped, 1);
     return st;
 }
 
 size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape)
 {
-    if (packed_path((clseg_context *)ctx)) {
-        packing p = plan_packing((clseg_context *)ctx, shape);
-        return (p.a_elems + p.b_elems + PANEL_ALIGN) * sizeof(float);
+    if (clseg_ocl_gemm_is_packed((clseg_context *)ctx)) {
+        clseg_ocl_packing p = clseg_ocl_gemm_plan((clseg_context *)ctx, shape);
+        return (p.left_elems + p.right_elems + PANEL_ALIGN) * sizeof(float);
     }
     size_t bytes = temp_bytes(ctx, shape, 0, 0, 0);
     return bytes == 0 ? 0 : bytes + base_align(ctx);
@@ -136,12 +191,13 @@ clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, f
 {
     if (s->m == 0 || s->n == 0)
         return CLSEG_STATUS_SUCCESS;
-    if (packed_path(ctx) && s->k > 0) {
-        packing p = plan_packing(ctx, s);
+    if (clseg_ocl_gemm_is_packed(ctx) && s->k > 0) {
+        clseg_ocl_packing p = clseg_ocl_gemm_plan(ctx, s);
         /* the packed copies start at a 64-byte boundary of the scratch; without room for them
          * the product falls back to CLBlast, which allocates its own */
         size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-        if (scratch.mem != NULL && (start + p.a_elems + p.b_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
+        if (scratch.mem != NULL &&
+            (start + p.left_elems + p.right_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
             return packed_gemm(ctx, s, &p, alpha, a, b, beta, c, scratch.mem, start);
     }
     cl_command_queue *queue = &ctx->backend->queue;

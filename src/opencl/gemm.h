@@ -37,6 +37,47 @@ size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_ge
 clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *shape, float alpha, clseg_ocl_matrix a,
                             clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch);
 
+/* --- The packed path's parts, for ops that write packed panels themselves (opencl/conv.c) --- */
+
+/* Whether ctx's matrix products run on the packed kernels (the tunable GEMM_PACKED). */
+bool clseg_ocl_gemm_is_packed(clseg_context *ctx);
+
+/* How the packed kernels compute a product. Each work-item multiplies a panel of mr rows of
+ * the left operand (k-major) by a panel of 16 rows of the right one and keeps the mr x 16
+ * block in registers. Normally left = op(A) and right = op(B)^T; when m is too small for tall
+ * panels the product is swapped, C^T = op(B)^T op(A)^T: left = op(B)^T, right = op(A), and
+ * the blocks are stored transposed. */
+typedef struct clseg_ocl_packing {
+    bool swapped;
+    unsigned mr;                     /* rows per left panel: 16 or 24 */
+    size_t left_rows, right_rows;    /* m and n (swapped: n and m) */
+    size_t left_elems, right_elems;  /* sizes of the packed copies, whole panels, padded with 0 */
+} clseg_ocl_packing;
+
+clseg_ocl_packing clseg_ocl_gemm_plan(clseg_context *ctx, const clseg_ocl_gemm_shape *shape);
+
+/* The left panels' height (16 or 24) for a product with this many left rows (or GEMM_MR). */
+unsigned clseg_ocl_gemm_panel_height(clseg_context *ctx, size_t rows);
+
+/* A batch of equally spaced matrices: count of them, stride elements apart (0: one shared). */
+typedef struct clseg_ocl_panels {
+    cl_mem mem;
+    size_t offset, stride;
+} clseg_ocl_panels;
+
+/* Packs the rows x k matrix op(X) (X^T when trans) of each of count images into panels of
+ * width rows (16 or 24), dst.stride apart, each panel panel_k >= k values long (so that images
+ * can fill consecutive k ranges of the same panels). */
+clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsigned width, bool trans,
+                                 clseg_ocl_matrix x, size_t x_stride, clseg_ocl_panels dst, size_t panel_k,
+                                 size_t count);
+
+/* For each of count images: C = alpha left x right^T + beta C (trans_c: stored as C^T), C of
+ * left_rows x right_rows in c (row-major, ld c.ld), c_stride apart. One launch. */
+clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
+                                   clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
+                                   size_t c_stride, bool trans_c, size_t count);
+
 /* Drops what the GEMM library keeps for compiled programs (process-wide), so that no OpenCL
  * program keeps a destroyed context alive. Called when an OpenCL context is destroyed. */
 void clseg_ocl_gemm_release_programs(void);

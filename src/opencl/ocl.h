@@ -11,6 +11,7 @@
 #include "core/internal.h"
 
 typedef struct clseg_program_cache clseg_program_cache;
+typedef struct clseg_ocl_profile clseg_ocl_profile;
 
 struct clseg_buffer {
     cl_mem mem;
@@ -22,6 +23,7 @@ struct clseg_backend {
     cl_context context;
     cl_command_queue queue;
     clseg_program_cache *programs;
+    clseg_ocl_profile *profile; /* NULL unless CLSEG_PROFILE is set (opencl/profile.h) */
 };
 
 /* A kernel argument: value bytes, or NULL value for __local memory of that many bytes. */

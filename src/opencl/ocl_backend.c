@@ -5,6 +5,7 @@
 
 #include "opencl/gemm.h"
 #include "opencl/ocl.h"
+#include "opencl/profile.h"
 #include "opencl/program_cache.h"
 
 clseg_status clseg_ocl_fail(clseg_context *ctx, cl_int err, const char *fmt, ...)
@@ -33,6 +34,7 @@ static void ocl_destroy(clseg_backend *be)
         return;
     if (be->queue != NULL)
         clFinish(be->queue);
+    clseg_ocl_profile_finish(be->profile);
     clseg_program_cache_destroy(be->programs);
     /* CLBlast's program cache would otherwise hold this context until the process exits */
     clseg_ocl_gemm_release_programs();
@@ -134,10 +136,15 @@ clseg_status clseg_ocl_run(clseg_context *ctx, const char *program, const char *
         if (rounded[d] == 0)
             return CLSEG_STATUS_SUCCESS; /* nothing to do */
     }
-    cl_int rc = clEnqueueNDRangeKernel(ctx->backend->queue, k, dims, NULL, rounded, local, 0, NULL, NULL);
+    cl_event ev = NULL;
+    clseg_ocl_profile *profile = ctx->backend->profile;
+    cl_int rc = clEnqueueNDRangeKernel(ctx->backend->queue, k, dims, NULL, rounded, local, 0, NULL,
+                                       profile != NULL ? &ev : NULL);
     if (rc != CL_SUCCESS)
         return clseg_ocl_fail(ctx, rc, "enqueueing kernel '%s' (program %s, global %zu, local %zu)", kernel, program,
                               rounded[0], local != NULL ? local[0] : 0);
+    if (profile != NULL)
+        clseg_ocl_profile_record(profile, program, kernel, ev);
     return CLSEG_STATUS_SUCCESS;
 }
 
@@ -215,7 +222,9 @@ clseg_status clseg_opencl_backend_create(clseg_context *ctx, const clseg_device_
     if (rc != CL_SUCCESS)
         return clseg_ocl_fail(ctx, rc, "creating an OpenCL context on %s", device->name);
     /* In-order queue: ops run in the order they are enqueued, with no events to track. */
-    be->queue = clCreateCommandQueue(be->context, be->device, 0, &rc);
+    cl_command_queue_properties props_queue = 0;
+    be->profile = clseg_ocl_profile_create(device->name, &props_queue);
+    be->queue = clCreateCommandQueue(be->context, be->device, props_queue, &rc);
     if (rc != CL_SUCCESS)
         return clseg_ocl_fail(ctx, rc, "creating a command queue on %s", device->name);
     return CLSEG_STATUS_SUCCESS;

@@ -117,11 +117,21 @@ clseg_status clseg_conv2d_output_shape(const clseg_conv2d_desc *desc, clseg_shap
     return st;
 }
 
+/* Elements per image of the im2col buffer; 0 for a pointwise kernel, which needs none. */
+static int64_t col_elems(const clseg_context *ctx, const clseg_conv_geom *g)
+{
+    if (clseg_conv_is_pointwise(g))
+        return 0;
+    if (ctx != NULL && ctx->device.type != CLSEG_DEVICE_TYPE_REF)
+        return clseg_ocl_conv_col_elems(ctx, g);
+    return clseg_conv_col_rows(g) * clseg_conv_col_cols(g);
+}
+
 /* Images per chunk of the im2col buffer: depends only on the shapes, the device and the
  * context's memory limit, never on timing. */
 static int64_t col_images(const clseg_context *ctx, const clseg_conv_geom *g)
 {
-    uint64_t per_image = (uint64_t)clseg_conv_col_rows(g) * (uint64_t)clseg_conv_col_cols(g) * sizeof(float);
+    uint64_t per_image = (uint64_t)col_elems(ctx, g) * sizeof(float);
     uint64_t cap = COL_CAP_BYTES;
     if (ctx != NULL && ctx->device.max_alloc_bytes > 0 && ctx->device.max_alloc_bytes / 2 < cap)
         cap = ctx->device.max_alloc_bytes / 2;
@@ -134,9 +144,7 @@ static int64_t col_images(const clseg_context *ctx, const clseg_conv_geom *g)
 /* im2col chunk, then the bias gradient's partial sums, then the GEMMs' scratch. */
 static size_t workspace_bytes(const clseg_context *ctx, const clseg_conv_geom *g)
 {
-    size_t col = clseg_conv_is_pointwise(g)
-                     ? 0
-                     : (size_t)col_images(ctx, g) * (size_t)clseg_conv_col_rows(g) * (size_t)clseg_conv_col_cols(g);
+    size_t col = (size_t)col_images(ctx, g) * (size_t)col_elems(ctx, g);
     size_t channels = (size_t)(g->c > g->k ? g->c : g->k);
     size_t gemm =
         ctx != NULL && ctx->device.type != CLSEG_DEVICE_TYPE_REF ? clseg_ocl_conv_gemm_scratch_bytes(ctx, g) : 0;
@@ -180,6 +188,7 @@ static clseg_status prepare(clseg_context *ctx, const char *op, const clseg_conv
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_check_workspace(ctx, op, workspace, workspace_bytes(ctx, &p->g));
     p->col_images = col_images(ctx, &p->g);
+    p->col_elems = col_elems(ctx, &p->g);
     return st;
 }
 

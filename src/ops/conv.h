@@ -29,6 +29,7 @@ typedef struct clseg_conv_params {
     clseg_conv_geom g;
     float beta;         /* accumulation into the output */
     int64_t col_images; /* images per chunk of the im2col buffer (workspace) */
+    int64_t col_elems;  /* that buffer's elements per image (clseg_conv_col_elems) */
 } clseg_conv_params;
 
 /* Work-items' partial sums per channel in the bias gradient's first stage (workspace). */
@@ -54,6 +55,10 @@ static inline int clseg_conv_is_pointwise(const clseg_conv_geom *g)
 /* Scratch bytes the OpenCL GEMMs of this geometry need on ctx's device (the workspace's last
  * part, after the im2col chunk and the bias partials); 0 on other backends. */
 size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_conv_geom *g);
+
+/* Elements per image of the im2col chunk on ctx's OpenCL device: the im2col matrix, or what
+ * the packed path writes instead (opencl/conv_packed.c), whichever is larger. */
+int64_t clseg_ocl_conv_col_elems(const clseg_context *ctx, const clseg_conv_geom *g);
 
 /* tensors {image, weights, bias or NULL, feature, workspace or NULL} */
 clseg_status clseg_ref_conv_forward(clseg_context *ctx, const void *params, clseg_tensor *const *t);

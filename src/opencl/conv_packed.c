@@ -1,0 +1,226 @@
+#include "opencl/conv_packed.h"
+
+#include "opencl/ocl.h"
+
+enum { NR = 16, ALIGN = 16 /* floats */ };
+
+static size_t round_up(size_t v, size_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+/* The implicit GEMM of a convolution (cl/conv.cl): panels of mr output channels times tiles of
+ * 16 outputs along a row, reading a zero-padded copy of the image. */
+typedef struct implicit_conv {
+    unsigned mr;
+    size_t rows;          /* R = C KH KW */
+    size_t panels, tiles; /* channel panels; 16-output tiles per output row */
+    size_t hp, wp;        /* the padded planes: every row and column a tile's loads reach */
+    size_t padded_elems;  /* per image */
+    size_t weight_elems;  /* the packed weights, rounded to ALIGN */
+} implicit_conv;
+
+static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
+{
+    implicit_conv ic;
+    ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
+    ic.rows = (size_t)clseg_conv_col_rows(g);
+    ic.panels = ((size_t)g->k + ic.mr - 1) / ic.mr;
+    ic.tiles = ((size_t)g->wo + NR - 1) / NR;
+    ic.hp = (size_t)((g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1);
+    ic.wp = ic.tiles * NR * (size_t)g->sw + (size_t)((g->kw - 1) * g->dw); /* a stride-2 tile loads 32 */
+    ic.padded_elems = (size_t)g->c * ic.hp * ic.wp;
+    ic.weight_elems = round_up(ic.panels * ic.mr * ic.rows, ALIGN);
+    return ic;
+}
+
+/* Outputs narrower than a tile would waste most of it; wider strides are not written. */
+static bool implicit_fits(const clseg_conv_geom *g)
+{
+    return g->wo >= NR && (g->sw == 1 || g->sw == 2) && !clseg_conv_is_pointwise(g);
+}
+
+/* The stride-1 convolution that backward_data is: from the feature side (K, Ho, Wo) to the
+ * image side (C, H, W), padded so that every tap that met a pixel meets it again. */
+static bool gradient_geom(const clseg_conv_geom *g, clseg_conv_geom *out)
+{
+    int64_t ph = g->dh * (g->kh - 1) - g->ph, pw = g->dw * (g->kw - 1) - g->pw;
+    if (g->sh != 1 || g->sw != 1 || ph < 0 || pw < 0)
+        return false;
+    *out = (clseg_conv_geom){g->n, g->k, g->ho, g->wo, g->c, g->h, g->w, g->kh, g->kw, 1, 1, ph, pw, g->dh, g->dw};
+    return g->ho + 2 * ph - g->dh * (g->kh - 1) == g->h && g->wo + 2 * pw - g->dw * (g->kw - 1) == g->w;
+}
+
+/* The weight gradient dW (K x R) = sum over images of dF (K x P) col^T (P x R), as one product
+ * whose k runs over the pixels of every image of a chunk: the im2col rows and the feature
+ * gradient's rows are both written as panels over that k. */
+typedef struct packed_weights {
+    clseg_ocl_packing plan;
+    size_t rows, pixels;     /* R and P */
+    unsigned col_width;      /* panel width on the im2col side */
+    unsigned grad_width;     /* ... and on the feature-gradient side */
+    size_t col_rows, grad_rows; /* R and K rounded up to whole panels */
+} packed_weights;
+
+static packed_weights plan_weights(clseg_context *ctx, const clseg_conv_geom *g)
+{
+    packed_weights pw;
+    pw.rows = (size_t)clseg_conv_col_rows(g);
+    pw.pixels = (size_t)clseg_conv_col_cols(g);
+    clseg_ocl_gemm_shape shape = {false, true, (size_t)g->k, pw.rows, pw.pixels, pw.pixels, pw.pixels, pw.rows};
+    pw.plan = clseg_ocl_gemm_plan(ctx, &shape);
+    pw.col_width = pw.plan.swapped ? pw.plan.mr : NR;
+    pw.grad_width = pw.plan.swapped ? NR : pw.plan.mr;
+    pw.col_rows = round_up(pw.rows, pw.col_width);
+    pw.grad_rows = round_up((size_t)g->k, pw.grad_width);
+    return pw;
+}
+
+bool clseg_ocl_conv_packed_applies(clseg_context *ctx, const clseg_conv_geom *g, bool gradient)
+{
+    clseg_conv_geom gg;
+    if (clseg_conv_is_pointwise(g) || !clseg_ocl_gemm_is_packed(ctx))
+        return false;
+    return gradient ? gradient_geom(g, &gg) && implicit_fits(&gg) : implicit_fits(g);
+}
+
+/* The weight gradient's path: any convolution with an im2col matrix. */
+bool clseg_ocl_conv_packed_weights_applies(clseg_context *ctx, const clseg_conv_geom *g)
+{
+    return !clseg_conv_is_pointwise(g) && clseg_ocl_gemm_is_packed(ctx);
+}
+
+size_t clseg_ocl_conv_packed_col_elems(clseg_context *ctx, const clseg_conv_geom *g)
+{
+    size_t most = 0;
+    clseg_conv_geom gg;
+    if (clseg_ocl_conv_packed_applies(ctx, g, false))
+        most = plan_conv(ctx, g).padded_elems;
+    if (clseg_ocl_conv_packed_applies(ctx, g, true) && gradient_geom(g, &gg)) {
+        size_t e = plan_conv(ctx, &gg).padded_elems;
+        most = e > most ? e : most;
+    }
+    if (clseg_ocl_conv_packed_weights_applies(ctx, g)) {
+        packed_weights pw = plan_weights(ctx, g);
+        size_t e = (pw.col_rows + pw.grad_rows) * pw.pixels;
+        most = e > most ? e : most;
+    }
+    return most;
+}
+
+size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_geom *g)
+{
+    size_t elems = 0;
+    clseg_conv_geom gg;
+    if (clseg_ocl_conv_packed_applies(ctx, g, false))
+        elems = plan_conv(ctx, g).weight_elems;
+    if (clseg_ocl_conv_packed_applies(ctx, g, true) && gradient_geom(g, &gg)) {
+        size_t e = round_up((size_t)(g->k * g->c * g->kh * g->kw), ALIGN) + plan_conv(ctx, &gg).weight_elems;
+        elems = e > elems ? e : elems;
+    }
+    return elems == 0 ? 0 : (elems + ALIGN) * sizeof(float);
+}
+
+#define GEOM_ARGS(g)                                                                                                   \
+    CLSEG_ARG_UINT((g)->c), CLSEG_ARG_UINT((g)->h), CLSEG_ARG_UINT((g)->w), CLSEG_ARG_UINT((g)->ho),                   \
+        CLSEG_ARG_UINT((g)->wo), CLSEG_ARG_UINT((g)->kh), CLSEG_ARG_UINT((g)->kw), CLSEG_ARG_UINT((g)->sh),            \
+        CLSEG_ARG_UINT((g)->sw), CLSEG_ARG_UINT((g)->ph), CLSEG_ARG_UINT((g)->pw), CLSEG_ARG_UINT((g)->dh),            \
+        CLSEG_ARG_UINT((g)->dw)
+
+static clseg_status flip_weights(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *w, cl_mem dst,
+                                 size_t dst_off)
+{
+    size_t total = (size_t)(g->k * g->c * g->kh * g->kw);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(w),   {sizeof(cl_mem), &dst}, CLSEG_ARG_UINT(dst_off),
+                            CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->c),   CLSEG_ARG_UINT(g->kh),
+                            CLSEG_ARG_UINT(g->kw)};
+    return clseg_ocl_run_1d(ctx, "conv", "flip_weights", "CONV_WG", args, CLSEG_NARGS(args), total);
+}
+
+clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_params *p, bool gradient,
+                                       const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *out,
+                                       float beta, const clseg_tensor *ws, clseg_ocl_scratch scratch)
+{
+    clseg_conv_geom g = p->g;
+    if (gradient && !gradient_geom(&p->g, &g))
+        return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d.backward_data: no stride-1 gradient convolution");
+    implicit_conv ic = plan_conv(ctx, &g);
+    size_t start = round_up(scratch.offset / sizeof(float), ALIGN), flipped = start;
+    size_t image = (size_t)(g.c * g.h * g.w), feature = (size_t)(g.k * g.ho * g.wo);
+    clseg_ocl_matrix weights = {clseg_tensor_buffer(w)->mem, w->offset, ic.rows};
+    if (gradient) {
+        start += round_up((size_t)(g.k * g.c * g.kh * g.kw), ALIGN);
+        weights = (clseg_ocl_matrix){scratch.mem, flipped, ic.rows};
+    }
+    clseg_status st = (start + ic.weight_elems) * sizeof(float) <= scratch.offset + scratch.bytes
+                          ? clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems)
+                          : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
+    if (st == CLSEG_STATUS_SUCCESS && gradient)
+        st = flip_weights(ctx, &p->g, w, scratch.mem, flipped);
+    clseg_ocl_panels packed_w = {scratch.mem, start, 0};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_gemm_pack(ctx, (size_t)g.k, ic.rows, ic.mr, false, weights, 0, packed_w, ic.rows, 1);
+    size_t n = (size_t)g.n, chunk = (size_t)p->col_images;
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
+        size_t images = n - first < chunk ? n - first : chunk;
+        clseg_ocl_arg pad[] = {CLSEG_ARG_MEM(src),    CLSEG_ARG_UINT(src->offset + first * image),
+                               CLSEG_ARG_MEM(ws),     CLSEG_ARG_UINT(ws->offset),
+                               CLSEG_ARG_UINT(ic.hp), CLSEG_ARG_UINT(ic.wp),
+                               CLSEG_ARG_UINT(images * (size_t)g.c),
+                               CLSEG_ARG_UINT(g.h),   CLSEG_ARG_UINT(g.w),
+                               CLSEG_ARG_UINT(g.ph),  CLSEG_ARG_UINT(g.pw)};
+        size_t pad_global[3] = {ic.wp, ic.hp, images * (size_t)g.c};
+        st = clseg_ocl_run(ctx, "conv", "pad_images", pad, CLSEG_NARGS(pad), 3, pad_global, NULL);
+        clseg_ocl_arg conv[] = {CLSEG_ARG_MEM(ws),         CLSEG_ARG_UINT(ws->offset),
+                                CLSEG_ARG_UINT(ic.hp),     CLSEG_ARG_UINT(ic.wp),
+                                {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                                CLSEG_ARG_UINT(ic.panels), CLSEG_ARG_MEM(out),
+                                CLSEG_ARG_UINT(out->offset + first * feature), CLSEG_ARG_FLOAT(beta),
+                                CLSEG_ARG_UINT(g.c),       CLSEG_ARG_UINT(g.k),
+                                CLSEG_ARG_UINT(g.ho),      CLSEG_ARG_UINT(g.wo),
+                                CLSEG_ARG_UINT(g.kh),      CLSEG_ARG_UINT(g.kw),
+                                CLSEG_ARG_UINT(g.sh),      CLSEG_ARG_UINT(g.sw),
+                                CLSEG_ARG_UINT(g.dh),      CLSEG_ARG_UINT(g.dw)};
+        size_t global[3] = {ic.tiles, (size_t)g.ho, images * ic.panels}, one[3] = {1, 1, 1};
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_run(ctx, "conv", ic.mr == 24 ? "conv_implicit_24" : "conv_implicit_16", conv,
+                               CLSEG_NARGS(conv), 3, global, one);
+    }
+    return st;
+}
+
+clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *img,
+                                           const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws)
+{
+    const clseg_conv_geom *g = &p->g;
+    packed_weights pw = plan_weights(ctx, g);
+    size_t n = (size_t)g->n, chunk = (size_t)p->col_images, feature = (size_t)(g->k * g->ho * g->wo);
+    cl_mem col_mem = clseg_tensor_buffer(ws)->mem;
+    clseg_status st = clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems);
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
+        size_t images = n - first < chunk ? n - first : chunk, k_total = images * pw.pixels;
+        clseg_ocl_panels cols = {col_mem, ws->offset, 0}, grads = {col_mem, ws->offset + pw.col_rows * k_total, 0};
+        clseg_ocl_arg args[] = {CLSEG_ARG_MEM(img),
+                                CLSEG_ARG_UINT(img->offset + first * (size_t)(g->c * g->h * g->w)),
+                                CLSEG_ARG_MEM(ws),
+                                CLSEG_ARG_UINT(cols.offset),
+                                CLSEG_ARG_UINT(k_total),
+                                CLSEG_ARG_UINT(images),
+                                CLSEG_ARG_UINT(pw.col_width),
+                                GEOM_ARGS(g)};
+        size_t global[3] = {(size_t)g->ho, pw.col_rows / pw.col_width, images};
+        st = clseg_ocl_run(ctx, "conv", "im2col_row_panels", args, CLSEG_NARGS(args), 3, global, NULL);
+        /* image z's gradient rows fill k from z P on: panels images P long, images z P apart */
+        clseg_ocl_panels grads_z = {grads.mem, grads.offset, pw.pixels * pw.grad_width};
+        clseg_ocl_matrix gm = {clseg_tensor_buffer(grad)->mem, grad->offset + first * feature, pw.pixels};
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_gemm_pack(ctx, (size_t)g->k, pw.pixels, pw.grad_width, false, gm, feature, grads_z, k_total,
+                                     images);
+        clseg_ocl_matrix c = {clseg_tensor_buffer(dw)->mem, dw->offset, pw.rows};
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_gemm_panels(ctx, &pw.plan, k_total, 1.0f, pw.plan.swapped ? cols : grads,
+                                       pw.plan.swapped ? grads : cols, first == 0 ? p->beta : 1.0f, c, 0,
+                                       pw.plan.swapped, 1);
+    }
+    return st;
+}
