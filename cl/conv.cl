@@ -7,6 +7,9 @@
 #ifndef CONV_WG
 #define CONV_WG 64 /* work-group size of the bias fill */
 #endif
+#ifndef CONV_TILE
+#define CONV_TILE 0 /* implicit GEMM tile, channels x outputs: 0 picks per layer, 1: 16x16, 2: 24x16, 3: 8x32, 4: 12x32 */
+#endif
 #ifndef CONV_REDUCE_WG
 #define CONV_REDUCE_WG 64 /* work-group size of both bias-gradient stages; a power of two */
 #endif
@@ -62,51 +65,74 @@ __kernel void pad_images(__global const float *img, uint img_off, __global float
 }
 
 /* Work-item (tile t, output row oy, z = image b x panels + panel p): the MR channels of panel p
- * at the 16 outputs ox = 16 t ... of row oy. The weights are packed as gemm_pack_a packs (MR
- * values per tap, taps in (c, i, j) order). Stride 1 or 2 (the host checks). */
-#define CONV_IMPLICIT(MR)                                                                                            \
-    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR(                                \
+ * at the 16 NV outputs ox = 16 NV t ... of row oy, in MR x NV float16 registers. The weights
+ * are packed as gemm_pack_a packs them (MR values per tap, taps in (c, i, j) order). Each tap
+ * costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs fewer loads per
+ * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks). */
+#define CONV_IMPLICIT(MR, NV)                                                                                        \
+    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR##x##NV(                         \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
         uint panels, __global float *out, uint out_off, float beta, int C, int K, int Ho, int Wo, int KH, int KW,    \
         int SH, int SW, int DH, int DW)                                                                              \
     {                                                                                                                \
         uint t = get_global_id(0), oy = get_global_id(1), z = get_global_id(2), p = z % panels, b = z / panels;      \
-        uint R = (uint)(C * KH * KW), ox0 = t * 16;                                                                  \
+        uint R = (uint)(C * KH * KW), ox0 = t * 16 * NV;                                                             \
         __global const float *w = wp + wp_off + (size_t)p * R * MR;                                                  \
         __global const float *img = xp + xp_off + ((size_t)b * (uint)C * Hp + oy * (uint)SH) * Wp + ox0 * (uint)SW;  \
-        float16 acc[MR];                                                                                             \
-        for (int i = 0; i < MR; i++)                                                                                 \
-            acc[i] = (float16)(0.0f);                                                                                \
+        float16 acc[MR * NV];                                                                                        \
+        _Pragma("unroll") for (int i = 0; i < MR * NV; i++) acc[i] = (float16)(0.0f);                                \
         for (int c = 0; c < C; c++)                                                                                  \
             for (int i = 0; i < KH; i++) {                                                                           \
                 __global const float *row = img + ((size_t)c * Hp + (uint)(i * DH)) * Wp;                            \
                 for (int j = 0; j < KW; j++, w += MR) {                                                              \
-                    float16 v;                                                                                       \
-                    if (SW == 1) {                                                                                   \
-                        v = vload16(0, row + j * DW);                                                                \
-                    } else {                                                                                         \
-                        float16 lo = vload16(0, row + j * DW), hi = vload16(1, row + j * DW);                        \
-                        v = (float16)(lo.even, hi.even);                                                             \
+                    float16 v[NV];                                                                                   \
+                    _Pragma("unroll") for (int u = 0; u < NV; u++)                                                   \
+                    {                                                                                                \
+                        if (SW == 1) {                                                                               \
+                            v[u] = vload16(u, row + j * DW);                                                         \
+                        } else {                                                                                     \
+                            float16 lo = vload16(2 * u, row + j * DW), hi = vload16(2 * u + 1, row + j * DW);        \
+                            v[u] = (float16)(lo.even, hi.even);                                                      \
+                        }                                                                                            \
                     }                                                                                                \
-                    _Pragma("unroll") for (int ii = 0; ii < MR; ii++) acc[ii] = fma((float16)(w[ii]), v, acc[ii]);  \
+                    _Pragma("unroll") for (int ii = 0; ii < MR; ii++)                                                \
+                    {                                                                                                \
+                        float16 wv = (float16)(w[ii]);                                                               \
+                        _Pragma("unroll") for (int u = 0; u < NV; u++) acc[ii * NV + u] =                            \
+                            fma(wv, v[u], acc[ii * NV + u]);                                                         \
+                    }                                                                                                \
                 }                                                                                                    \
             }                                                                                                        \
-        uint width = min(16u, (uint)Wo - ox0), k0 = p * MR;                                                          \
-        for (uint ii = 0; ii < MR && k0 + ii < (uint)K; ii++) {                                                      \
-            __global float *o = out + out_off + (((size_t)b * (uint)K + k0 + ii) * (uint)Ho + oy) * (uint)Wo + ox0;  \
-            if (width == 16) {                                                                                       \
-                vstore16(beta != 0.0f ? acc[ii] + beta * vload16(0, o) : acc[ii], 0, o);                             \
-            } else {                                                                                                 \
-                float tmp[16];                                                                                       \
-                vstore16(acc[ii], 0, tmp);                                                                           \
-                for (uint jj = 0; jj < width; jj++)                                                                  \
-                    o[jj] = beta != 0.0f ? tmp[jj] + beta * o[jj] : tmp[jj];                                         \
+        /* loops over acc are unrolled so that every index is a constant: a variable one would  \
+         * make LLVM keep the accumulators in memory instead of registers */                   \
+        uint k0 = p * MR;                                                                                            \
+        _Pragma("unroll") for (int ii = 0; ii < MR; ii++)                                                            \
+        {                                                                                                            \
+            _Pragma("unroll") for (int u = 0; u < NV; u++)                                                           \
+            {                                                                                                        \
+                uint x0 = ox0 + 16 * (uint)u;                                                                        \
+                if (k0 + (uint)ii < (uint)K && x0 < (uint)Wo) {                                                      \
+                    uint width = min(16u, (uint)Wo - x0);                                                            \
+                    __global float *o =                                                                              \
+                        out + out_off + (((size_t)b * (uint)K + k0 + (uint)ii) * (uint)Ho + oy) * (uint)Wo + x0;     \
+                    float16 a = acc[ii * NV + u];                                                                    \
+                    if (width == 16) {                                                                               \
+                        vstore16(beta != 0.0f ? a + beta * vload16(0, o) : a, 0, o);                                 \
+                    } else {                                                                                         \
+                        float tmp[16];                                                                               \
+                        vstore16(a, 0, tmp);                                                                         \
+                        for (uint jj = 0; jj < width; jj++)                                                          \
+                            o[jj] = beta != 0.0f ? tmp[jj] + beta * o[jj] : tmp[jj];                                 \
+                    }                                                                                                \
+                }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
     }
 
-CONV_IMPLICIT(16)
-CONV_IMPLICIT(24)
+CONV_IMPLICIT(16, 1)
+CONV_IMPLICIT(24, 1)
+CONV_IMPLICIT(8, 2)
+CONV_IMPLICIT(12, 2)
 
 #define PANEL_MAX 24
 /* The packed path's im2col for a product whose operand is the im2col matrix itself, over the

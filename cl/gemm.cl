@@ -70,18 +70,18 @@ void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off
         __global const float *a = ap + ap_off + z * ap_stride + (size_t)p * k * MR;                                  \
         __global const float *b = bp + bp_off + z * bp_stride + (size_t)q * k * GEMM_NR;                             \
         float16 acc[MR];                                                                                             \
-        for (int i = 0; i < MR; i++)                                                                                 \
-            acc[i] = (float16)(0.0f);                                                                                \
+        _Pragma("unroll") for (int i = 0; i < MR; i++) acc[i] = (float16)(0.0f);                                     \
         for (uint kk = 0; kk < k; kk++) {                                                                            \
             float16 bv = vload16(0, b + kk * GEMM_NR);                                                               \
             _Pragma("unroll") for (int i = 0; i < MR; i++) acc[i] = fma((float16)(a[kk * MR + i]), bv, acc[i]);     \
         }                                                                                                            \
+        /* every loop over acc is unrolled, so that its indices are constants: a variable one  \
+         * would make LLVM keep the accumulators in memory instead of registers */              \
         uint row0 = p * MR, col0 = q * GEMM_NR, width = min((uint)GEMM_NR, n - col0);                                \
         __global float *cz = c + c_off + z * c_stride;                                                               \
         if (trans_c) {                                                                                               \
             float t[MR * GEMM_NR];                                                                                   \
-            for (int i = 0; i < MR; i++)                                                                             \
-                vstore16(alpha * acc[i], i, t);                                                                      \
+            _Pragma("unroll") for (int i = 0; i < MR; i++) vstore16(alpha * acc[i], i, t);                           \
             uint height = min((uint)MR, m - row0);                                                                   \
             for (uint j = 0; j < width; j++) {                                                                       \
                 __global float *cc = cz + (size_t)(col0 + j) * ldc + row0;                                           \
@@ -90,18 +90,21 @@ void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off
             }                                                                                                        \
             return;                                                                                                  \
         }                                                                                                            \
-        for (int i = 0; i < MR && row0 + i < m; i++) {                                                               \
-            __global float *cr = cz + (size_t)(row0 + i) * ldc + col0;                                               \
-            float16 v = alpha * acc[i];                                                                              \
-            if (width == GEMM_NR) {                                                                                  \
-                if (beta != 0.0f)                                                                                    \
-                    v += beta * vload16(0, cr);                                                                      \
-                vstore16(v, 0, cr);                                                                                  \
-            } else {                                                                                                 \
-                float t[GEMM_NR];                                                                                    \
-                vstore16(v, 0, t);                                                                                   \
-                for (uint j = 0; j < width; j++)                                                                     \
-                    cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];                                               \
+        _Pragma("unroll") for (int i = 0; i < MR; i++)                                                               \
+        {                                                                                                            \
+            if (row0 + (uint)i < m) {                                                                                \
+                __global float *cr = cz + (size_t)(row0 + (uint)i) * ldc + col0;                                     \
+                float16 v = alpha * acc[i];                                                                          \
+                if (width == GEMM_NR) {                                                                              \
+                    if (beta != 0.0f)                                                                                \
+                        v += beta * vload16(0, cr);                                                                  \
+                    vstore16(v, 0, cr);                                                                              \
+                } else {                                                                                             \
+                    float t[GEMM_NR];                                                                                \
+                    vstore16(v, 0, t);                                                                               \
+                    for (uint j = 0; j < width; j++)                                                                 \
+                        cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];                                           \
+                }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
     }

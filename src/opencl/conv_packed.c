@@ -1,5 +1,7 @@
 #include "opencl/conv_packed.h"
 
+#include <stdio.h>
+
 #include "opencl/ocl.h"
 
 enum { NR = 16, ALIGN = 16 /* floats */ };
@@ -12,7 +14,7 @@ static size_t round_up(size_t v, size_t to)
 /* The implicit GEMM of a convolution (cl/conv.cl): panels of mr output channels times tiles of
  * 16 outputs along a row, reading a zero-padded copy of the image. */
 typedef struct implicit_conv {
-    unsigned mr;
+    unsigned mr, nv;      /* mr channels x 16 nv outputs per work-item */
     size_t rows;          /* R = C KH KW */
     size_t panels, tiles; /* channel panels; 16-output tiles per output row */
     size_t hp, wp;        /* the padded planes: every row and column a tile's loads reach */
@@ -23,12 +25,23 @@ typedef struct implicit_conv {
 static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
 {
     implicit_conv ic;
-    ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
+    static const unsigned tiles[][2] = {{16, 1}, {24, 1}, {8, 2}, {12, 2}};
+    long tile = 0;
+    if (clseg_ocl_tunable(ctx, "conv", "CONV_TILE", &tile) != CLSEG_STATUS_SUCCESS || tile < 0 || tile > 4)
+        tile = 0;
+    if (tile == 0) {
+        ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
+        ic.nv = 1;
+    } else {
+        ic.mr = tiles[tile - 1][0];
+        ic.nv = tiles[tile - 1][1];
+    }
     ic.rows = (size_t)clseg_conv_col_rows(g);
     ic.panels = ((size_t)g->k + ic.mr - 1) / ic.mr;
-    ic.tiles = ((size_t)g->wo + NR - 1) / NR;
+    ic.tiles = ((size_t)g->wo + NR * ic.nv - 1) / (NR * ic.nv);
     ic.hp = (size_t)((g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1);
-    ic.wp = ic.tiles * NR * (size_t)g->sw + (size_t)((g->kw - 1) * g->dw); /* a stride-2 tile loads 32 */
+    /* a stride-2 vector takes 32 values */
+    ic.wp = ic.tiles * NR * ic.nv * (size_t)g->sw + (size_t)((g->kw - 1) * g->dw);
     ic.padded_elems = (size_t)g->c * ic.hp * ic.wp;
     ic.weight_elems = round_up(ic.panels * ic.mr * ic.rows, ALIGN);
     return ic;
@@ -183,8 +196,11 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
                                 CLSEG_ARG_UINT(g.dh),      CLSEG_ARG_UINT(g.dw)};
         size_t global[3] = {ic.tiles, (size_t)g.ho, images * ic.panels}, one[3] = {1, 1, 1};
         if (st == CLSEG_STATUS_SUCCESS)
-            st = clseg_ocl_run(ctx, "conv", ic.mr == 24 ? "conv_implicit_24" : "conv_implicit_16", conv,
-                               CLSEG_NARGS(conv), 3, global, one);
+        {
+            char kernel[32];
+            snprintf(kernel, sizeof kernel, "conv_implicit_%ux%u", ic.mr, ic.nv);
+            st = clseg_ocl_run(ctx, "conv", kernel, conv, CLSEG_NARGS(conv), 3, global, one);
+        }
     }
     return st;
 }
