@@ -134,6 +134,72 @@ CONV_IMPLICIT(24, 1)
 CONV_IMPLICIT(8, 2)
 CONV_IMPLICIT(12, 2)
 
+/* The weight gradient, implicit: dw[k][c][i][j] = beta dw + the sum over images and outputs of
+ * grad[b][k][oy][ox] xp[b][c][oy SH + i DH][ox SW + j DW], xp the padded images. A work-item
+ * keeps WGRAD_K channels x the KH KW taps of one input channel as float16 partial sums over 16
+ * neighbouring outputs (every load then feeds several FMAs) and adds the lanes up at the end,
+ * in a fixed order. Rows are whole vectors: Wo is a multiple of 16 (the host checks). */
+#define WGRAD_K 2
+#define CONV_WGRAD(KH, KW)                                                                                           \
+    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_wgrad_##KH##x##KW(                            \
+        __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *grad, uint grad_off,         \
+        __global float *dw, uint dw_off, float beta, uint images, int C, int K, int Ho, int Wo, int SH, int SW,      \
+        int DH, int DW)                                                                                              \
+    {                                                                                                                \
+        uint kb = get_global_id(0), c = get_global_id(1);                                                            \
+        if (kb * WGRAD_K >= (uint)K || c >= (uint)C)                                                                 \
+            return;                                                                                                  \
+        uint ch[WGRAD_K]; /* channels past K repeat the first; their sums are not stored */                         \
+        _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++) ch[m] = kb * WGRAD_K + m < (uint)K ? kb * WGRAD_K + m    \
+                                                                                              : kb * WGRAD_K;        \
+        float16 acc[WGRAD_K * KH * KW];                                                                              \
+        _Pragma("unroll") for (int t = 0; t < WGRAD_K * KH * KW; t++) acc[t] = (float16)(0.0f);                      \
+        for (uint b = 0; b < images; b++)                                                                            \
+            for (uint oy = 0; oy < (uint)Ho; oy++) {                                                                 \
+                __global const float *g = grad + grad_off + ((size_t)b * (uint)K * (uint)Ho + oy) * (uint)Wo;        \
+                __global const float *x = xp + xp_off + (((size_t)b * (uint)C + c) * Hp + oy * (uint)SH) * Wp;       \
+                for (uint ox = 0; ox < (uint)Wo; ox += 16) {                                                         \
+                    float16 d[WGRAD_K];                                                                              \
+                    _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++) d[m] =                                       \
+                        vload16(0, g + (size_t)ch[m] * (uint)(Ho * Wo) + ox);                                        \
+                    _Pragma("unroll") for (int i = 0; i < KH; i++)                                                   \
+                    {                                                                                                \
+                        _Pragma("unroll") for (int j = 0; j < KW; j++)                                               \
+                        {                                                                                            \
+                            __global const float *r = x + (uint)(i * DH) * Wp + ox * (uint)SW + (uint)(j * DW);      \
+                            float16 v;                                                                               \
+                            if (SW == 1) {                                                                           \
+                                v = vload16(0, r);                                                                   \
+                            } else {                                                                                 \
+                                float16 lo = vload16(0, r), hi = vload16(1, r);                                      \
+                                v = (float16)(lo.even, hi.even);                                                     \
+                            }                                                                                        \
+                            _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++) acc[(m * KH + i) * KW + j] =         \
+                                fma(d[m], v, acc[(m * KH + i) * KW + j]);                                            \
+                        }                                                                                            \
+                    }                                                                                                \
+                }                                                                                                    \
+            }                                                                                                        \
+        _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++)                                                          \
+        {                                                                                                            \
+            _Pragma("unroll") for (int t = 0; t < KH * KW; t++)                                                      \
+            {                                                                                                        \
+                float16 a = acc[m * KH * KW + t];                                                                    \
+                float8 s8 = a.lo + a.hi;                                                                             \
+                float4 s4 = s8.lo + s8.hi;                                                                           \
+                float2 s2 = s4.lo + s4.hi;                                                                           \
+                float sum = s2.x + s2.y;                                                                             \
+                if (kb * WGRAD_K + m < (uint)K) {                                                                    \
+                    __global float *o = dw + dw_off + ((kb * WGRAD_K + m) * (uint)C + c) * (uint)(KH * KW) + t;      \
+                    *o = beta != 0.0f ? beta * *o + sum : sum;                                                       \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+    }
+
+CONV_WGRAD(3, 3)
+CONV_WGRAD(2, 2)
+
 #define PANEL_MAX 24
 /* The packed path's im2col for a product whose operand is the im2col matrix itself, over the
  * pixels of all images (the weight gradient sums over them): panels of `width` rows r,

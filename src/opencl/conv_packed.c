@@ -4,7 +4,7 @@
 
 #include "opencl/ocl.h"
 
-enum { NR = 16, ALIGN = 16 /* floats */ };
+enum { NR = 16, ALIGN = 16 /* floats */, WGRAD_K = 2 /* as in cl/conv.cl */ };
 
 static size_t round_up(size_t v, size_t to)
 {
@@ -51,6 +51,13 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
 static bool implicit_fits(const clseg_conv_geom *g)
 {
     return g->wo >= NR && (g->sw == 1 || g->sw == 2) && !clseg_conv_is_pointwise(g);
+}
+
+/* The implicit weight gradient's kernels: 3x3 and 2x2 taps, whole 16-output vectors per row. */
+static bool implicit_weights_fit(const clseg_conv_geom *g)
+{
+    bool taps = (g->kh == 3 && g->kw == 3) || (g->kh == 2 && g->kw == 2);
+    return taps && g->wo % NR == 0 && (g->sw == 1 || g->sw == 2) && !clseg_conv_is_pointwise(g);
 }
 
 /* The stride-1 convolution that backward_data is: from the feature side (K, Ho, Wo) to the
@@ -115,7 +122,7 @@ size_t clseg_ocl_conv_packed_col_elems(clseg_context *ctx, const clseg_conv_geom
     }
     if (clseg_ocl_conv_packed_weights_applies(ctx, g)) {
         packed_weights pw = plan_weights(ctx, g);
-        size_t e = (pw.col_rows + pw.grad_rows) * pw.pixels;
+        size_t e = implicit_weights_fit(g) ? plan_conv(ctx, g).padded_elems : (pw.col_rows + pw.grad_rows) * pw.pixels;
         most = e > most ? e : most;
     }
     return most;
@@ -150,6 +157,22 @@ static clseg_status flip_weights(clseg_context *ctx, const clseg_conv_geom *g, c
     return clseg_ocl_run_1d(ctx, "conv", "flip_weights", "CONV_WG", args, CLSEG_NARGS(args), total);
 }
 
+/* Copies images [first, first + images) of src into the workspace's col region, zero-padded
+ * to ic's planes. */
+static clseg_status pad_images(clseg_context *ctx, const clseg_conv_geom *g, const implicit_conv *ic,
+                               const clseg_tensor *src, size_t first, size_t images, const clseg_tensor *ws)
+{
+    size_t image = (size_t)(g->c * g->h * g->w);
+    clseg_ocl_arg args[] = {CLSEG_ARG_MEM(src),     CLSEG_ARG_UINT(src->offset + first * image),
+                            CLSEG_ARG_MEM(ws),      CLSEG_ARG_UINT(ws->offset),
+                            CLSEG_ARG_UINT(ic->hp), CLSEG_ARG_UINT(ic->wp),
+                            CLSEG_ARG_UINT(images * (size_t)g->c), CLSEG_ARG_UINT(g->h),
+                            CLSEG_ARG_UINT(g->w),   CLSEG_ARG_UINT(g->ph),
+                            CLSEG_ARG_UINT(g->pw)};
+    size_t global[3] = {ic->wp, ic->hp, images * (size_t)g->c};
+    return clseg_ocl_run(ctx, "conv", "pad_images", args, CLSEG_NARGS(args), 3, global, NULL);
+}
+
 clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_params *p, bool gradient,
                                        const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *out,
                                        float beta, const clseg_tensor *ws, clseg_ocl_scratch scratch)
@@ -159,7 +182,7 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
         return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d.backward_data: no stride-1 gradient convolution");
     implicit_conv ic = plan_conv(ctx, &g);
     size_t start = round_up(scratch.offset / sizeof(float), ALIGN), flipped = start;
-    size_t image = (size_t)(g.c * g.h * g.w), feature = (size_t)(g.k * g.ho * g.wo);
+    size_t feature = (size_t)(g.k * g.ho * g.wo);
     clseg_ocl_matrix weights = {clseg_tensor_buffer(w)->mem, w->offset, ic.rows};
     if (gradient) {
         start += round_up((size_t)(g.k * g.c * g.kh * g.kw), ALIGN);
@@ -176,14 +199,7 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
     size_t n = (size_t)g.n, chunk = (size_t)p->col_images;
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
         size_t images = n - first < chunk ? n - first : chunk;
-        clseg_ocl_arg pad[] = {CLSEG_ARG_MEM(src),    CLSEG_ARG_UINT(src->offset + first * image),
-                               CLSEG_ARG_MEM(ws),     CLSEG_ARG_UINT(ws->offset),
-                               CLSEG_ARG_UINT(ic.hp), CLSEG_ARG_UINT(ic.wp),
-                               CLSEG_ARG_UINT(images * (size_t)g.c),
-                               CLSEG_ARG_UINT(g.h),   CLSEG_ARG_UINT(g.w),
-                               CLSEG_ARG_UINT(g.ph),  CLSEG_ARG_UINT(g.pw)};
-        size_t pad_global[3] = {ic.wp, ic.hp, images * (size_t)g.c};
-        st = clseg_ocl_run(ctx, "conv", "pad_images", pad, CLSEG_NARGS(pad), 3, pad_global, NULL);
+        st = pad_images(ctx, &g, &ic, src, first, images, ws);
         clseg_ocl_arg conv[] = {CLSEG_ARG_MEM(ws),         CLSEG_ARG_UINT(ws->offset),
                                 CLSEG_ARG_UINT(ic.hp),     CLSEG_ARG_UINT(ic.wp),
                                 {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
@@ -205,9 +221,38 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
     return st;
 }
 
+static clseg_status implicit_weights(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *img,
+                                     const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws)
+{
+    const clseg_conv_geom *g = &p->g;
+    implicit_conv ic = plan_conv(ctx, g);
+    size_t n = (size_t)g->n, chunk = (size_t)p->col_images, feature = (size_t)(g->k * g->ho * g->wo);
+    clseg_status st = clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems);
+    for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
+        size_t images = n - first < chunk ? n - first : chunk;
+        st = pad_images(ctx, g, &ic, img, first, images, ws);
+        clseg_ocl_arg args[] = {CLSEG_ARG_MEM(ws),     CLSEG_ARG_UINT(ws->offset),
+                                CLSEG_ARG_UINT(ic.hp), CLSEG_ARG_UINT(ic.wp),
+                                CLSEG_ARG_MEM(grad),   CLSEG_ARG_UINT(grad->offset + first * feature),
+                                CLSEG_ARG_TENSOR(dw),  CLSEG_ARG_FLOAT(first == 0 ? p->beta : 1.0f),
+                                CLSEG_ARG_UINT(images), CLSEG_ARG_UINT(g->c),
+                                CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->ho),
+                                CLSEG_ARG_UINT(g->wo), CLSEG_ARG_UINT(g->sh),
+                                CLSEG_ARG_UINT(g->sw), CLSEG_ARG_UINT(g->dh),
+                                CLSEG_ARG_UINT(g->dw)};
+        size_t global[2] = {((size_t)g->k + WGRAD_K - 1) / WGRAD_K, (size_t)g->c}, one[2] = {1, 1};
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_run(ctx, "conv", g->kh == 3 ? "conv_wgrad_3x3" : "conv_wgrad_2x2", args, CLSEG_NARGS(args),
+                               2, global, one);
+    }
+    return st;
+}
+
 clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *img,
                                            const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws)
 {
+    if (implicit_weights_fit(&p->g))
+        return implicit_weights(ctx, p, img, grad, dw, ws);
     const clseg_conv_geom *g = &p->g;
     packed_weights pw = plan_weights(ctx, g);
     size_t n = (size_t)g->n, chunk = (size_t)p->col_images, feature = (size_t)(g->k * g->ho * g->wo);
