@@ -14,6 +14,10 @@
 #define NORM_EW_WG 64 /* work-group size of the per-element and per-channel kernels */
 #endif
 
+#ifndef NORM_SERIAL
+#define NORM_SERIAL 0 /* 1: stage 1 as one work-item per chunk walking it with vectors (CPU devices) */
+#endif
+
 #define ACCUMULATE(dst, beta, g) ((dst) = (beta) == 0.0f ? (g) : (beta) * (dst) + (g))
 
 /* Channel c's values j = start, start + stride, ... (0 <= j < N hw) walked as (image, position)
@@ -125,6 +129,103 @@ void bn_sum_grad(__global const float *x, uint x_off, __global const float *dy, 
         partial[p_off + c * chunks + get_group_id(0)] = total_dy;
         partial[p_off + (channels + c) * chunks + get_group_id(0)] = total_dyx;
     }
+}
+
+/* --- Stage 1 for CPU devices (NORM_SERIAL) ----------------------------------------------------
+ * Work-item (chunk k, channel c) sums a contiguous share of the channel's m values, a plane at a
+ * time, 16 values per step into float16 compensated sums whose lanes it adds up at the end in a
+ * fixed order: every load is a vector one and nothing waits on a barrier. */
+inline void kahan_add16(float16 *sum, float16 *comp, float16 v)
+{
+    float16 y = v - *comp;
+    float16 t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+inline float lanes_total(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 d = b.lo + b.hi;
+    return d.x + d.y;
+}
+
+/* Runs STEP16(i) for the vector at element index i and STEP1(i) for a single one over chunk k's
+ * share of channel c. */
+#define WALK_SHARE(STEP16, STEP1)                                                                                    \
+    uint k = get_global_id(0), c = get_global_id(1), chunks = get_global_size(0);                                    \
+    uint share = (m + chunks - 1) / chunks, j = min(m, k * share), end = min(m, j + share);                          \
+    while (j < end) {                                                                                                \
+        uint image = j / hw, pos = j % hw, run = min(end - j, hw - pos), base = (image * channels + c) * hw + pos;    \
+        uint t = 0;                                                                                                  \
+        for (; t + 16 <= run; t += 16) {                                                                             \
+            STEP16(base + t)                                                                                         \
+        }                                                                                                            \
+        for (; t < run; t++) {                                                                                       \
+            STEP1(base + t)                                                                                          \
+        }                                                                                                            \
+        j += run;                                                                                                    \
+    }
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void bn_sum_x_serial(__global const float *x, uint x_off, uint channels, uint hw, uint m, __global float *partial,
+                     uint p_off)
+{
+    float16 s = 0.0f, comp = 0.0f;
+    float s1 = 0.0f, comp1 = 0.0f;
+    x += x_off;
+#define SUM16(i) kahan_add16(&s, &comp, vload16(0, x + (i)));
+#define SUM1(i) kahan_add(&s1, &comp1, x[i]);
+    WALK_SHARE(SUM16, SUM1)
+    partial[p_off + c * chunks + k] = lanes_total(s) + s1;
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void bn_sum_sqdev_serial(__global const float *x, uint x_off, __global const float *mean, uint mean_off,
+                         uint channels, uint hw, uint m, __global float *partial, uint p_off)
+{
+    float16 s = 0.0f, comp = 0.0f;
+    float s1 = 0.0f, comp1 = 0.0f, mu = mean[mean_off + get_global_id(1)];
+    x += x_off;
+#define SQ16(i)                                                                                                      \
+    {                                                                                                                \
+        float16 d = vload16(0, x + (i)) - mu;                                                                        \
+        kahan_add16(&s, &comp, d * d);                                                                               \
+    }
+#define SQ1(i)                                                                                                       \
+    {                                                                                                                \
+        float d = x[i] - mu;                                                                                         \
+        kahan_add(&s1, &comp1, d * d);                                                                               \
+    }
+    WALK_SHARE(SQ16, SQ1)
+    partial[p_off + c * chunks + k] = lanes_total(s) + s1;
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void bn_sum_grad_serial(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
+                        __global const float *mean, uint mean_off, uint channels, uint hw, uint m,
+                        __global float *partial, uint p_off)
+{
+    float16 s = 0.0f, comp = 0.0f, sx = 0.0f, compx = 0.0f;
+    float s1 = 0.0f, comp1 = 0.0f, sx1 = 0.0f, compx1 = 0.0f, mu = mean[mean_off + get_global_id(1)];
+    x += x_off;
+    dy += dy_off;
+#define GRAD16(i)                                                                                                    \
+    {                                                                                                                \
+        float16 g = vload16(0, dy + (i));                                                                            \
+        kahan_add16(&s, &comp, g);                                                                                   \
+        kahan_add16(&sx, &compx, g * (vload16(0, x + (i)) - mu));                                                    \
+    }
+#define GRAD1(i)                                                                                                     \
+    {                                                                                                                \
+        float g = dy[i];                                                                                             \
+        kahan_add(&s1, &comp1, g);                                                                                   \
+        kahan_add(&sx1, &compx1, g * (x[i] - mu));                                                                   \
+    }
+    WALK_SHARE(GRAD16, GRAD1)
+    partial[p_off + c * chunks + k] = lanes_total(s) + s1;
+    partial[p_off + (channels + c) * chunks + k] = lanes_total(sx) + sx1;
 }
 
 /* Stage 2: channel c's partials in index order. */

@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "ops/norm.h"
 #include "opencl/ocl.h"
 
@@ -10,16 +12,19 @@ typedef struct bn_geom {
     size_t channels, hw, m, numel;
     size_t chunks; /* stage-1 work-groups per channel */
     size_t wg;     /* stage-1 work-group size */
+    bool serial;   /* stage 1 as the *_serial kernels (NORM_SERIAL) */
 } bn_geom;
 
 /* The geometry from x's shape and the tunables: chunks never exceed what the workspace holds
  * nor the groups that have any values to add. */
 static clseg_status geometry(clseg_context *ctx, const clseg_tensor *x, bn_geom *g)
 {
-    long wg = 0, chunks = 0;
+    long wg = 0, chunks = 0, serial = 0;
     clseg_status st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_WG", &wg);
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_CHUNKS", &chunks);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_SERIAL", &serial);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     g->channels = (size_t)x->shape.c;
@@ -27,6 +32,7 @@ static clseg_status geometry(clseg_context *ctx, const clseg_tensor *x, bn_geom 
     g->m = (size_t)x->shape.n * g->hw;
     g->numel = g->m * g->channels;
     g->wg = (size_t)wg;
+    g->serial = serial == 1;
     size_t useful = (g->m + g->wg - 1) / g->wg;
     g->chunks = chunks < 1 ? 1 : (size_t)chunks;
     if (g->chunks > CLSEG_NORM_MAX_CHUNKS)
@@ -39,6 +45,12 @@ static clseg_status geometry(clseg_context *ctx, const clseg_tensor *x, bn_geom 
 static clseg_status stage1(clseg_context *ctx, const char *kernel, const bn_geom *g, const clseg_ocl_arg *args,
                            size_t nargs)
 {
+    if (g->serial) {
+        char name[64];
+        size_t global[2] = {g->chunks, g->channels}, one[2] = {1, 1};
+        snprintf(name, sizeof name, "%s_serial", kernel);
+        return clseg_ocl_run(ctx, PROGRAM, name, args, nargs, 2, global, one);
+    }
     size_t global[2] = {g->chunks * g->wg, g->channels}, local[2] = {g->wg, 1};
     return clseg_ocl_run(ctx, PROGRAM, kernel, args, nargs, 2, global, local);
 }

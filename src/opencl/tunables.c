@@ -43,6 +43,8 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_GROUPS", 16},
     /* a channel's values split into a few wide chunks, enough to fill the cores */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_CHUNKS", 4},
+    /* ... each walked by one work-item with vector loads */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_SERIAL", 1},
     /* CLBlast reaches 4-17% of a CPU's peak; the packed kernels about 60% */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "gemm", "GEMM_PACKED", 1},
 };
