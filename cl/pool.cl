@@ -42,6 +42,64 @@ __kernel void maxpool_forward(__global const float *x, uint x_off, __global floa
     indices[i_off + o] = (float)best;
 }
 
+/* --- 2x2 windows at stride 2 without padding, on whole 16-output tiles (the host checks):
+ * each input is in exactly one window, so both directions are vector loads, selects and
+ * stores. Work-item (tile t, output row oh, plane): outputs ow = 16 t ... 16 t + 15. */
+
+/* The same choice as maxpool_forward: the first maximum in row-major order, a NaN beating
+ * everything and the first NaN staying. */
+inline void pool2_take(float16 v, float16 at, float16 *best, float16 *idx)
+{
+    int16 take = isgreater(v, *best) | (isnan(v) & ~isnan(*best));
+    *best = select(*best, v, take);
+    *idx = select(*idx, at, take);
+}
+
+__kernel void maxpool2_forward(__global const float *x, uint x_off, __global float *y, uint y_off,
+                               __global float *indices, uint i_off, uint H, uint W, uint OH, uint OW)
+{
+    uint t = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2), ow0 = t * 16;
+    if (ow0 >= OW || oh >= OH)
+        return;
+    __global const float *r0 = x + x_off + (plane * H + 2 * oh) * W + 2 * ow0, *r1 = r0 + W;
+    float16 a0 = vload16(0, r0), a1 = vload16(1, r0), b0 = vload16(0, r1), b1 = vload16(1, r1);
+    float16 col = (float16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) + (float)(2 * ow0);
+    float16 top = (float)(2 * oh * W) + col, bottom = top + (float)W;
+    float16 best = (float16)(a0.even, a1.even), idx = top;
+    pool2_take((float16)(a0.odd, a1.odd), top + 1.0f, &best, &idx);
+    pool2_take((float16)(b0.even, b1.even), bottom, &best, &idx);
+    pool2_take((float16)(b0.odd, b1.odd), bottom + 1.0f, &best, &idx);
+    uint o = (plane * OH + oh) * OW + ow0;
+    vstore16(best, 0, y + y_off + o);
+    vstore16(idx, 0, indices + i_off + o);
+}
+
+/* out = beta out + values scattered to their indices, two input rows of 32 per work-item. */
+__kernel void maxpool2_scatter(__global const float *values, uint v_off, __global const float *indices, uint i_off,
+                               __global float *out, uint out_off, float beta, uint H, uint W, uint OH, uint OW)
+{
+    uint t = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2), ow0 = t * 16;
+    if (ow0 >= OW || oh >= OH)
+        return;
+    uint o = (plane * OH + oh) * OW + ow0;
+    float16 g = vload16(0, values + v_off + o), at = vload16(0, indices + i_off + o);
+    float16 col = (float16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) + (float)(2 * ow0);
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 hi = lo + 8;
+    for (uint r = 0; r < 2; r++) {
+        float16 left = (float)((2 * oh + r) * W) + col, zero = 0.0f;
+        float16 even = select(zero, g, isequal(at, left)), odd = select(zero, g, isequal(at, left + 1.0f));
+        float16 v0 = shuffle2(even, odd, lo), v1 = shuffle2(even, odd, hi);
+        __global float *dst = out + out_off + (plane * H + 2 * oh + r) * W + 2 * ow0;
+        if (beta != 0.0f) {
+            v0 += beta * vload16(0, dst);
+            v1 += beta * vload16(1, dst);
+        }
+        vstore16(v0, 0, dst);
+        vstore16(v1, 1, dst);
+    }
+}
+
 /* The outputs [lo, hi] along one axis whose windows contain input coordinate i (the same as
  * clseg_pool_window_range in src/ref/pool_math.h). */
 inline void window_range(int i, int k, int s, int p, int out, int *lo, int *hi)

@@ -230,11 +230,11 @@ END_TEST
 
 /* --- the device against the reference ----------------------------------------------------- */
 
-/* Every op of a 2x3x13x11 pooling on both backends; returns their outputs concatenated. */
-static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, const float *g, const float *acc,
-                      size_t *count)
+/* Every op of a pooling of shape sx on one backend; returns their outputs concatenated. */
+static float *ops_of_shape(clseg_context *ctx, clseg_shape sx, clseg_pool2d_desc d, const float *x, const float *g,
+                           const float *acc, size_t *count)
 {
-    clseg_shape sx = {2, 3, 13, 11}, sy;
+    clseg_shape sy;
     ck_assert_int_eq(clseg_pool2d_output_shape(&d, sx, &sy), CLSEG_STATUS_SUCCESS);
     size_t nx = clseg_shape_numel(sx), ny = clseg_shape_numel(sy);
     clseg_tensor *tx = test_tensor(ctx, sx, x), *y = test_tensor(ctx, sy, NULL), *idx = test_tensor(ctx, sy, NULL);
@@ -261,6 +261,12 @@ static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, c
     return out;
 }
 
+static float *all_ops(clseg_context *ctx, clseg_pool2d_desc d, const float *x, const float *g, const float *acc,
+                      size_t *count)
+{
+    return ops_of_shape(ctx, (clseg_shape){2, 3, 13, 11}, d, x, g, acc, count);
+}
+
 START_TEST(test_device_matches_reference_exactly_on_integers)
 {
     clseg_context *dev = test_context(selector), *ref = test_context("ref");
@@ -276,6 +282,28 @@ START_TEST(test_device_matches_reference_exactly_on_integers)
         free(a), free(b);
     }
     free(x), free(g), free(acc);
+    clseg_context_destroy(dev);
+    clseg_context_destroy(ref);
+}
+END_TEST
+
+/* 2x2 windows at stride 2 over whole 16-output rows take vector kernels on OpenCL devices
+ * (cl/pool.cl): ties (values 1..3) and NaNs must pick the same index as the reference. */
+START_TEST(test_vector_path_ties_and_nans)
+{
+    clseg_context *dev = test_context(selector), *ref = test_context("ref");
+    clseg_shape sx = {2, 3, 6, 64};
+    size_t n = clseg_shape_numel(sx);
+    float *x = test_ints(n, 3, 3), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
+    for (size_t i = 0; i < n; i += 37)
+        x[i] = NAN;
+    x[1] = NAN; /* two NaNs in one window: the first stays */
+    size_t c1 = 0, c2 = 0;
+    float *a = ops_of_shape(dev, sx, clseg_pool2d_make(2, 2, 0), x, g, acc, &c1);
+    float *b = ops_of_shape(ref, sx, clseg_pool2d_make(2, 2, 0), x, g, acc, &c2);
+    ck_assert_uint_eq(c1, c2);
+    ck_assert_msg(memcmp(a, b, c1 * sizeof *a) == 0, "the vector pooling differs from the reference");
+    free(a), free(b), free(x), free(g), free(acc);
     clseg_context_destroy(dev);
     clseg_context_destroy(ref);
 }
@@ -380,6 +408,7 @@ int main(void)
     TCase *dev = tcase_create("device");
     tcase_add_test(dev, test_device_matches_reference_exactly_on_integers);
     tcase_add_test(dev, test_backward_is_deterministic);
+    tcase_add_test(dev, test_vector_path_ties_and_nans);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }
