@@ -16,44 +16,40 @@
 #endif
 #define GEMM_NR 16
 
-/* ap[(p * k + kk) * mr + ii] = op(A)[p * mr + ii][kk], 0 for rows past m: a work-item per (kk,
- * panel p, image z) writes its mr values in one run, and neighbours (kk, kk + 1) read
- * neighbouring values when A is transposed, the same row when it is not. Image z's matrix and
- * panels start z * stride further on; a panel holds kp >= k values per row, so several images'
- * k ranges can share one panel (a sum over images as one long product). */
-__kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_a(uint m, uint k, uint mr, uint trans, __global const float *a, uint a_off, uint lda, uint a_stride,
-                 __global float *ap, uint ap_off, uint ap_stride, uint kp)
-{
-    uint kk = get_global_id(0), p = get_global_id(1), z = get_global_id(2);
-    if (kk >= k)
-        return;
-    a_off += z * a_stride;
-    __global float *dst = ap + ap_off + z * ap_stride + ((size_t)p * kp + kk) * mr;
-    for (uint ii = 0; ii < mr; ii++) {
-        uint i = p * mr + ii;
-        dst[ii] = i < m ? (trans ? a[a_off + kk * lda + i] : a[a_off + i * lda + kk]) : 0.0f;
+/* dst[(p kp + kk) W + ii] = op(X)[p W + ii][kk], 0 for rows past `rows`: the panels of W rows
+ * the micro-kernel reads (op(X) = X^T when trans). A work-item per (kk, panel p, image z) gathers
+ * its W values into registers and stores them as vectors; neighbours (kk, kk + 1) read
+ * neighbouring values of X's rows when X is not transposed. Image z's matrix and panels start
+ * z stride further on; a panel holds kp >= k values per row, so several images' k ranges can
+ * share one panel (a sum over images as one long product). */
+#define GEMM_PACK(W)                                                                                                 \
+    __kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1))) void gemm_pack_##W(                          \
+        uint rows, uint k, uint trans, __global const float *x, uint x_off, uint ldx, uint x_stride,                 \
+        __global float *dst, uint dst_off, uint dst_stride, uint kp)                                                 \
+    {                                                                                                                \
+        uint kk = get_global_id(0), p = get_global_id(1), z = get_global_id(2);                                      \
+        if (kk >= k)                                                                                                 \
+            return;                                                                                                  \
+        x += x_off + z * x_stride;                                                                                   \
+        float t[W];                                                                                                  \
+        uint first = p * W, valid = rows > first ? min((uint)W, rows - first) : 0;                                   \
+        if (trans) {                                                                                                 \
+            for (uint ii = 0; ii < valid; ii++)                                                                      \
+                t[ii] = x[kk * ldx + first + ii];                                                                    \
+        } else {                                                                                                     \
+            for (uint ii = 0; ii < valid; ii++)                                                                      \
+                t[ii] = x[(first + ii) * ldx + kk];                                                                  \
+        }                                                                                                            \
+        for (uint ii = valid; ii < W; ii++)                                                                          \
+            t[ii] = 0.0f;                                                                                            \
+        __global float *out = dst + dst_off + z * dst_stride + ((size_t)p * kp + kk) * W;                            \
+        vstore16(vload16(0, t), 0, out);                                                                             \
+        if (W == 24)                                                                                                 \
+            vstore8(vload8(2, t), 2, out);                                                                           \
     }
-}
 
-/* bp[(q * k + kk) * 16 + jj] = op(B)[kk][q * 16 + jj], 0 for columns past n: a work-item per
- * (kk, panel q), one 16-value store. */
-__kernel __attribute__((reqd_work_group_size(GEMM_PACK_WG, 1, 1)))
-void gemm_pack_b(uint n, uint k, uint trans, __global const float *b, uint b_off, uint ldb, uint b_stride,
-                 __global float *bp, uint bp_off, uint bp_stride, uint kp)
-{
-    uint kk = get_global_id(0), q = get_global_id(1), z = get_global_id(2);
-    if (kk >= k)
-        return;
-    b_off += z * b_stride;
-    bp_off += z * bp_stride;
-    float t[GEMM_NR];
-    for (uint jj = 0; jj < GEMM_NR; jj++) {
-        uint j = q * GEMM_NR + jj;
-        t[jj] = j < n ? (trans ? b[b_off + j * ldb + kk] : b[b_off + kk * ldb + j]) : 0.0f;
-    }
-    vstore16(vload16(0, t), 0, bp + bp_off + ((size_t)q * kp + kk) * GEMM_NR);
-}
+GEMM_PACK(16)
+GEMM_PACK(24)
 
 /* C block = alpha A panel x B panel + beta C block, written only inside m x n; beta == 0
  * overwrites (C is not read, so a NaN there does not survive). Grid (B panels, A panels,

@@ -160,17 +160,17 @@ clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clse
     if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, false))
         return clseg_ocl_conv_packed_run(ctx, p, false, img, w, feat, gemm_beta, ws, scratch);
     if (clseg_conv_is_pointwise(&p->g)) {
-        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
-            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(img, b * s.image, s.cols), gemm_beta,
-                                mat(feat, b * s.feature, s.cols), scratch);
-        return st;
+        return st == CLSEG_STATUS_SUCCESS
+                   ? clseg_ocl_gemm_batched(ctx, &shape, 1.0f, mat(w, 0, s.rows), 0, mat(img, 0, s.cols), s.image,
+                                            gemm_beta, mat(feat, 0, s.cols), s.feature, n, scratch)
+                   : st;
     }
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
         st = im2col(ctx, p, &s, img, first, images, ws);
-        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
-            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(ws, b * s.rows * s.cols, s.cols), gemm_beta,
-                                mat(feat, (first + b) * s.feature, s.cols), scratch);
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_gemm_batched(ctx, &shape, 1.0f, mat(w, 0, s.rows), 0, mat(ws, 0, s.cols), s.rows * s.cols,
+                                        gemm_beta, mat(feat, first * s.feature, s.cols), s.feature, images, scratch);
     }
     return st;
 }
@@ -200,16 +200,15 @@ clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params
             st = bias_fill(ctx, img, bias, p->beta);
             gemm_beta = 1.0f;
         }
-        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < n; b++)
-            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(feat, b * s.feature, s.cols), gemm_beta,
-                                mat(img, b * s.image, s.cols), scratch);
-        return st;
+        return st == CLSEG_STATUS_SUCCESS
+                   ? clseg_ocl_gemm_batched(ctx, &shape, 1.0f, mat(w, 0, s.rows), 0, mat(feat, 0, s.cols), s.feature,
+                                            gemm_beta, mat(img, 0, s.cols), s.image, n, scratch)
+                   : st;
     }
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
-        for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++)
-            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(w, 0, s.rows), mat(feat, (first + b) * s.feature, s.cols), 0.0f,
-                                mat(ws, b * s.rows * s.cols, s.cols), scratch);
+        st = clseg_ocl_gemm_batched(ctx, &shape, 1.0f, mat(w, 0, s.rows), 0, mat(feat, first * s.feature, s.cols),
+                                    s.feature, 0.0f, mat(ws, 0, s.cols), s.rows * s.cols, images, scratch);
         if (st == CLSEG_STATUS_SUCCESS)
             st = col2im(ctx, p, &s, ws, img, bias, first, images);
     }

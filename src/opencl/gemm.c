@@ -124,19 +124,12 @@ clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsi
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     size_t local[3] = {(size_t)wg, 1, 1}, global[3] = {k, panels, count}; /* see cl/gemm.cl */
-    if (width == NR) {
-        /* gemm_pack_b packs columns of op(B): the rows of op(X) are the columns of op(X)^T */
-        clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),       CLSEG_ARG_UINT(k),         CLSEG_ARG_UINT(!trans),
-                                {sizeof(cl_mem), &x.mem},   CLSEG_ARG_UINT(x.offset),  CLSEG_ARG_UINT(x.ld),
-                                CLSEG_ARG_UINT(x_stride),   {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
-                                CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
-        return clseg_ocl_run(ctx, "gemm", "gemm_pack_b", args, CLSEG_NARGS(args), 3, global, local);
-    }
-    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),      CLSEG_ARG_UINT(k),         CLSEG_ARG_UINT(width),
-                            CLSEG_ARG_UINT(trans),     {sizeof(cl_mem), &x.mem},  CLSEG_ARG_UINT(x.offset),
-                            CLSEG_ARG_UINT(x.ld),      CLSEG_ARG_UINT(x_stride),  {sizeof(cl_mem), &dst.mem},
-                            CLSEG_ARG_UINT(dst.offset), CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
-    return clseg_ocl_run(ctx, "gemm", "gemm_pack_a", args, CLSEG_NARGS(args), 3, global, local);
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),        CLSEG_ARG_UINT(k),          CLSEG_ARG_UINT(trans),
+                            {sizeof(cl_mem), &x.mem},    CLSEG_ARG_UINT(x.offset),   CLSEG_ARG_UINT(x.ld),
+                            CLSEG_ARG_UINT(x_stride),    {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
+                            CLSEG_ARG_UINT(dst.stride),  CLSEG_ARG_UINT(panel_k)};
+    return clseg_ocl_run(ctx, "gemm", width == 24 ? "gemm_pack_24" : "gemm_pack_16", args, CLSEG_NARGS(args), 3,
+                         global, local);
 }
 
 clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
@@ -159,20 +152,30 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
                          global, one);
 }
 
-/* C = alpha op(A) op(B) + beta C on the packed kernels, the copies in scratch from start on. */
+/* The batch of clseg_ocl_gemm_batched on the packed kernels, the copies in scratch from start
+ * on: an operand shared by every image is packed once, the others image by image. */
 static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, const clseg_ocl_packing *p,
-                                float alpha, clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c,
-                                cl_mem scratch, size_t start)
+                                float alpha, clseg_ocl_matrix a, size_t a_stride, clseg_ocl_matrix b, size_t b_stride,
+                                float beta, clseg_ocl_matrix c, size_t c_stride, size_t count, cl_mem scratch,
+                                size_t start)
 {
     clseg_ocl_panels left = {scratch, start, 0}, right = {scratch, start + p->left_elems, 0};
     /* rows of op(A) are A's rows unless trans_a; rows of op(B)^T are B's rows when trans_b */
     clseg_ocl_matrix lm = p->swapped ? b : a, rm = p->swapped ? a : b;
+    size_t ls = p->swapped ? b_stride : a_stride, rs = p->swapped ? a_stride : b_stride;
     bool lt = p->swapped ? !s->trans_b : s->trans_a, rt = p->swapped ? s->trans_a : !s->trans_b;
-    clseg_status st = clseg_ocl_gemm_pack(ctx, p->left_rows, s->k, p->mr, lt, lm, 0, left, s->k, 1);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_gemm_pack(ctx, p->right_rows, s->k, NR, rt, rm, 0, right, s->k, 1);
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_gemm_panels(ctx, p, s->k, alpha, left, right, beta, c, 0, p->swapped, 1);
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < count; i++) {
+        if (i == 0 || ls != 0)
+            st = clseg_ocl_gemm_pack(ctx, p->left_rows, s->k, p->mr, lt,
+                                     (clseg_ocl_matrix){lm.mem, lm.offset + i * ls, lm.ld}, 0, left, s->k, 1);
+        if (st == CLSEG_STATUS_SUCCESS && (i == 0 || rs != 0))
+            st = clseg_ocl_gemm_pack(ctx, p->right_rows, s->k, NR, rt,
+                                     (clseg_ocl_matrix){rm.mem, rm.offset + i * rs, rm.ld}, 0, right, s->k, 1);
+        if (st == CLSEG_STATUS_SUCCESS)
+            st = clseg_ocl_gemm_panels(ctx, p, s->k, alpha, left, right, beta,
+                                       (clseg_ocl_matrix){c.mem, c.offset + i * c_stride, c.ld}, 0, p->swapped, 1);
+    }
     return st;
 }
 
@@ -186,20 +189,10 @@ size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_ge
     return bytes == 0 ? 0 : bytes + base_align(ctx);
 }
 
-clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,
-                            clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch)
+/* One product on CLBlast. */
+static clseg_status clblast_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,
+                                 clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch)
 {
-    if (s->m == 0 || s->n == 0)
-        return CLSEG_STATUS_SUCCESS;
-    if (clseg_ocl_gemm_is_packed(ctx) && s->k > 0) {
-        clseg_ocl_packing p = clseg_ocl_gemm_plan(ctx, s);
-        /* the packed copies start at a 64-byte boundary of the scratch; without room for them
-         * the product falls back to CLBlast, which allocates its own */
-        size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-        if (scratch.mem != NULL &&
-            (start + p.left_elems + p.right_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
-            return packed_gemm(ctx, s, &p, alpha, a, b, beta, c, scratch.mem, start);
-    }
     cl_command_queue *queue = &ctx->backend->queue;
     size_t need = temp_bytes(ctx, s, a.offset, b.offset, c.offset), align = base_align(ctx);
     size_t start = (scratch.offset + align - 1) / align * align;
@@ -225,6 +218,37 @@ clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, f
                       "CLBlastSgemm failed with CLBlast status %d (m %zu, n %zu, k %zu, trans %d%d, lda %zu, ldb %zu, "
                       "ldc %zu)",
                       (int)code, s->m, s->n, s->k, s->trans_a, s->trans_b, a.ld, b.ld, c.ld);
+}
+
+clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha,
+                                    clseg_ocl_matrix a, size_t a_stride, clseg_ocl_matrix b, size_t b_stride,
+                                    float beta, clseg_ocl_matrix c, size_t c_stride, size_t count,
+                                    clseg_ocl_scratch scratch)
+{
+    if (s->m == 0 || s->n == 0 || count == 0)
+        return CLSEG_STATUS_SUCCESS;
+    if (clseg_ocl_gemm_is_packed(ctx) && s->k > 0) {
+        clseg_ocl_packing p = clseg_ocl_gemm_plan(ctx, s);
+        /* the packed copies start at a 64-byte boundary of the scratch; without room for them
+         * the product falls back to CLBlast, which allocates its own */
+        size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
+        if (scratch.mem != NULL &&
+            (start + p.left_elems + p.right_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
+            return packed_gemm(ctx, s, &p, alpha, a, a_stride, b, b_stride, beta, c, c_stride, count, scratch.mem,
+                               start);
+    }
+    clseg_status st = CLSEG_STATUS_SUCCESS;
+    for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < count; i++)
+        st = clblast_gemm(ctx, s, alpha, (clseg_ocl_matrix){a.mem, a.offset + i * a_stride, a.ld},
+                          (clseg_ocl_matrix){b.mem, b.offset + i * b_stride, b.ld}, beta,
+                          (clseg_ocl_matrix){c.mem, c.offset + i * c_stride, c.ld}, scratch);
+    return st;
+}
+
+clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,
+                            clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch)
+{
+    return clseg_ocl_gemm_batched(ctx, s, alpha, a, 0, b, 0, beta, c, 0, 1, scratch);
 }
 
 void clseg_ocl_gemm_release_programs(void)

@@ -37,6 +37,14 @@ size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_ge
 clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *shape, float alpha, clseg_ocl_matrix a,
                             clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch);
 
+/* For each of count images i: C_i = alpha op(A_i) op(B_i) + beta C_i, where X_i starts i
+ * x_stride elements after X (a_stride 0: one A shared by all, packed once on the packed path).
+ * Scratch as for clseg_ocl_gemm. */
+clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_shape *shape, float alpha,
+                                    clseg_ocl_matrix a, size_t a_stride, clseg_ocl_matrix b, size_t b_stride,
+                                    float beta, clseg_ocl_matrix c, size_t c_stride, size_t count,
+                                    clseg_ocl_scratch scratch);
+
 /* --- The packed path's parts, for ops that write packed panels themselves (opencl/conv.c) --- */
 
 /* Whether ctx's matrix products run on the packed kernels (the tunable GEMM_PACKED). */
