@@ -115,7 +115,7 @@ static void trial_start(search *s, const char *program, const char *name, trial 
 }
 
 /* Times every trial's workload, taking turns, so that a change in the machine's other load
- * (the lead's benchmarks, a browser) falls on all of them alike; keeps each one's median. */
+ * (another program starting or stopping) falls on all of them alike; keeps each one's median. */
 static void measure(search *s, const char *program, const char *name, trial *trials, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -160,11 +160,15 @@ typedef struct candidate_rule {
     long quick[2];
 } candidate_rule;
 
+/* clang-format off */
 static const candidate_rule rules[] = {
-    {"GEMM_PACKED", false, {1, 0}, 2, {1, 0}},           {"GEMM_MR", false, {0, 16, 24}, 3, {0, 16}},
-    {"_WG", true, {16, 32, 64, 128, 256}, 5, {32, 64}},  {"_GROUPS", true, {8, 16, 32, 64, 128}, 5, {16, 64}},
+    {"GEMM_PACKED", false, {1, 0}, 2, {1, 0}},
+    {"GEMM_MR", false, {0, 16, 24}, 3, {0, 16}},
+    {"_WG", true, {16, 32, 64, 128, 256}, 5, {32, 64}},
+    {"_GROUPS", true, {8, 16, 32, 64, 128}, 5, {16, 64}},
     {"_CHUNKS", true, {1, 2, 4, 8, 16, 32}, 6, {4, 16}},
 };
+/* clang-format on */
 
 /* The candidates of a tunable (work-group sizes only those the device allows); 0: none known. */
 static size_t candidates(const search *s, const char *name, long *out)
