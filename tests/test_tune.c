@@ -333,7 +333,7 @@ START_TEST(test_round_trip)
         ck_assert_str_eq(back.items[i].name, s.items[i].name);
         ck_assert_int_eq(back.items[i].value, s.items[i].value);
     }
-    ck_assert_int_eq(back.items[0].line, 4); /* after three comment lines */
+    ck_assert_int_eq(back.items[0].line, 5); /* after four comment lines */
 
     /* a context reads what was written */
     ctx = open_ok("", nested);

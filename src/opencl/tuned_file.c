@@ -65,10 +65,11 @@ char *clseg_tuned_file_format(const clseg_device_info *device, const clseg_tunab
     if (text == NULL)
         return NULL;
     size_t used = (size_t)snprintf(text, cap,
-                                   "# %s, driver %s (%s), %s, written by clseg tune\n"
+                                   "# %s, driver %s, %s, written by clseg tune\n"
+                                   "# platform %s\n"
                                    "# the fastest kernel settings found on this device; delete this file (or run\n"
                                    "# clseg tune --reset) to go back to the built-in values\n",
-                                   device->name, device->driver_version, device->platform_version, date);
+                                   device->name, device->driver_version, date, device->platform_version);
     for (size_t i = 0; i < s->count && used < cap; i++)
         used += (size_t)snprintf(text + used, cap - used, "%s.%s=%ld\n", s->items[i].program, s->items[i].name,
                                  s->items[i].value);
