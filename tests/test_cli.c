@@ -535,6 +535,76 @@ START_TEST(test_predict)
 }
 END_TEST
 
+/* clseg tune --quick writes the device's tuned file, a later context reads it, --reset removes it. */
+START_TEST(test_tune)
+{
+    expect(NULL, "tune --device ref", 1, "nothing to tune on the plain-C reference");
+    expect(NULL, "tune --fast", 2, "unknown argument '--fast'");
+    expect(NULL, "tune --show --reset", 2, "--show and --reset go alone");
+    expect(NULL, "tune --help", 0, "--dry-run");
+    expect("CLSEG_TUNABLES=basic.NOPE=1", "tune --show --device ref", 1, "declares no tunable NOPE");
+    if (!test_have_opencl())
+        return;
+    expect("CLSEG_DEVICE= CLSEG_TUNED_DIR=off", "tune --quick", 1, "tuned files are off");
+    char *dir = test_tmpdir("clseg-cli-tune"), env[4400], path[4400];
+    snprintf(env, sizeof env, "CLSEG_DEVICE= CLSEG_TUNABLES= CLSEG_TUNED_DIR='%s'", dir);
+    /* full stacks, so that tests/lsan.supp can name PoCL's leak when it compiles for a new
+     * work-group size (which ones, the timings decide) */
+    char tune_env[4500];
+    snprintf(tune_env, sizeof tune_env, "ASAN_OPTIONS=\"$ASAN_OPTIONS:fast_unwind_on_malloc=0\" %s", env);
+    expect(tune_env, "tune --quick", 0, "0 failed");
+    const char *wrote = strstr(output, "\nwrote ");
+    ck_assert_msg(wrote != NULL, "%s", output);
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(wrote + 7, "\n"), wrote + 7);
+    ck_assert_msg(strncmp(path, dir, strlen(dir)) == 0, "%s is not in %s", path, dir);
+
+    /* every setting the file holds is what a new context on the device builds with */
+    clseg_context_options o = clseg_context_options_default();
+    o.device = "";
+    o.tunables = "";
+    o.tuned_dir = dir;
+    clseg_context *ctx = NULL;
+    char err[4096] = "", line[256];
+    ck_assert_int_eq(clseg_context_create(&o, &ctx, err, sizeof err), CLSEG_STATUS_SUCCESS);
+    ck_assert_str_eq(clseg_context_tuned_file(ctx), path);
+    clseg_tunable_info infos[128];
+    size_t count = 0;
+    ck_assert_int_eq(clseg_context_tunables(ctx, infos, 128, &count), CLSEG_STATUS_SUCCESS);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    int settings = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(line[0] == '#' && strstr(line, "written by clseg tune") != NULL, "%s", line);
+    while (fgets(line, sizeof line, f) != NULL) {
+        char program[32], name[48];
+        long value = -1, got = -2;
+        if (line[0] == '#')
+            continue;
+        ck_assert_msg(sscanf(line, "%31[a-z_].%47[A-Z0-9_]=%ld", program, name, &value) == 3, "line: %s", line);
+        ck_assert_int_eq(clseg_context_tunable(ctx, program, name, &got), CLSEG_STATUS_SUCCESS);
+        ck_assert_msg(got == value, "%s.%s: %ld in the file, %ld in the context", program, name, value, got);
+        snprintf(line, sizeof line, "  %s.%s=%ld\n", program, name, value);
+        ck_assert_msg(strstr(output, line) != NULL, "%s not printed as chosen:\n%s", line, output);
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(infos[i].program, program) == 0 && strcmp(infos[i].name, name) == 0)
+                ck_assert_str_eq(infos[i].origin, "tuned");
+        settings++;
+    }
+    fclose(f);
+    clseg_context_destroy(ctx);
+    ck_assert_int_ge(settings, 10); /* a work-group size or more of every program, and the gemm choices */
+
+    expect(env, "tune --show", 0, "(present)");
+    ck_assert_msg(strstr(output, " tuned\n") != NULL, "%s", output);
+    expect(env, "tune --reset", 0, "removed ");
+    ck_assert_int_ne(access(path, F_OK), 0);
+    expect(env, "tune --reset", 0, "no tuned file");
+    expect(env, "tune --show", 0, "(absent)");
+    test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -550,6 +620,7 @@ int main(void)
     tcase_add_test(tc, test_train);
     tcase_add_test(tc, test_eval);
     tcase_add_test(tc, test_predict);
+    tcase_add_test(tc, test_tune);
     suite_add_tcase(s, tc);
     return test_run(s, true);
 }

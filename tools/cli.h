@@ -64,5 +64,6 @@ int cmd_train(int argc, char **argv);
 int cmd_bench_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

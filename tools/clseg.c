@@ -18,6 +18,7 @@ static const struct {
     {"train", cmd_train, "train a model on a dataset folder, or resume a run"},
     {"eval", cmd_eval, "score a checkpoint on a dataset: Dice and IoU per patient and per slice"},
     {"predict", cmd_predict, "segment slices with a checkpoint: masks, overlays and a CSV"},
+    {"tune", cmd_tune, "search the kernels' tunables on a device and store the fastest values"},
 };
 
 static void usage(FILE *f)
@@ -28,7 +29,9 @@ static void usage(FILE *f)
     fprintf(f, "\nenvironment:\n"
                "  CLSEG_DEVICE      default device selector (P:D, cpu, gpu, accel, ref, or part of a name)\n"
                "  CLSEG_CACHE_DIR   kernel binary cache folder, or 'off' (default ~/.cache/clseg)\n"
-               "  CLSEG_KERNEL_DIR  read kernel sources from this folder instead of the built-in copies\n");
+               "  CLSEG_KERNEL_DIR  read kernel sources from this folder instead of the built-in copies\n"
+               "  CLSEG_TUNED_DIR   folder of the tuned files 'clseg tune' writes, or 'off' (default ~/.config/clseg/tuned)\n"
+               "  CLSEG_TUNABLES    kernel tunables to set, e.g. gemm.GEMM_MR=16,basic.EW_WG=128 (clseg tune --show)\n");
 }
 
 int main(int argc, char **argv)

@@ -33,6 +33,15 @@ typedef struct clseg_context_options {
     /* Read kernel sources from <dir>/<program>.cl instead of the embedded copies;
      * NULL: $CLSEG_KERNEL_DIR, else embedded. */
     const char *kernel_dir;
+    /* Kernel tunables to set, e.g. "gemm.GEMM_PACKED=0,basic.EW_WG=128" (entries separated by
+     * commas or blanks); above every other source of their values. NULL: $CLSEG_TUNABLES. A
+     * malformed entry, or one naming a tunable no kernel program declares, fails
+     * clseg_context_create with CLSEG_STATUS_INVALID_ARGUMENT. */
+    const char *tunables;
+    /* Folder of the tuned files `clseg tune` writes (one per device and driver); NULL:
+     * $CLSEG_TUNED_DIR, else $XDG_CONFIG_HOME/clseg/tuned or ~/.config/clseg/tuned. The value
+     * "off" (here or in the environment) ignores tuned files. */
+    const char *tuned_dir;
     /* Refuse allocations that would take the context's total above this; 0: no limit. */
     uint64_t memory_limit_bytes;
     clseg_log_fn log;
@@ -78,6 +87,32 @@ CLSEG_API clseg_cache_stats clseg_context_cache_stats(const clseg_context *ctx);
 
 /* The folder of the kernel binary cache, or NULL when it is off (or for the ref backend). */
 CLSEG_API const char *clseg_context_cache_dir(const clseg_context *ctx);
+
+/* The tuned file of this context's device: <tuned_dir>/<hash of device, driver and platform
+ * version>.txt, whether it exists or not; NULL for the ref backend or when tuned files are off. */
+CLSEG_API const char *clseg_context_tuned_file(const clseg_context *ctx);
+
+/* The value a kernel program is built with on this context, e.g. ("gemm", "GEMM_MR"): its
+ * .cl default, overridden by clseg's per-device table, the tuned file and the tunables option,
+ * in that order (names ending in _WG then rounded to a power of two the device allows). Builds
+ * the program if needed. CLSEG_STATUS_INVALID_ARGUMENT for an unknown program or tunable,
+ * CLSEG_STATUS_NOT_SUPPORTED on the ref backend, which has none. */
+CLSEG_API clseg_status clseg_context_tunable(clseg_context *ctx, const char *program, const char *name, long *value);
+
+typedef struct clseg_tunable_info {
+    char program[32];
+    char name[48];
+    long value;
+    /* where the value comes from: "default" (the .cl file), "table" (clseg's per-device table),
+     * "tuned" (the tuned file) or "override" (the tunables option or $CLSEG_TUNABLES) */
+    const char *origin;
+} clseg_tunable_info;
+
+/* Every tunable of every kernel program, in program order, as clseg_context_tunable reports it
+ * (so every program is built): the first `capacity` go to out, *count receives how many there
+ * are. CLSEG_STATUS_NOT_SUPPORTED on the ref backend. */
+CLSEG_API clseg_status clseg_context_tunables(clseg_context *ctx, clseg_tunable_info *out, size_t capacity,
+                                              size_t *count);
 
 #ifdef __cplusplus
 }

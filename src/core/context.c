@@ -90,11 +90,15 @@ clseg_status clseg_context_create(const clseg_context_options *opts, clseg_conte
 
     clseg_device_info device;
     bool is_ref = false;
-    clseg_status st = pick_device(selector, &device, &is_ref, err, err_size);
+    clseg_status st = clseg_context_tunables_setup(ctx, &o, err, err_size);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = pick_device(selector, &device, &is_ref, err, err_size);
     if (st == CLSEG_STATUS_SUCCESS) {
         st = is_ref ? clseg_ref_backend_create(ctx) : clseg_opencl_backend_create(ctx, &device);
         if (st != CLSEG_STATUS_SUCCESS)
             clseg_errbuf_set(err, err_size, "%s", ctx->error);
+        else
+            clseg_context_tunables_load(ctx);
     }
     if (st != CLSEG_STATUS_SUCCESS) {
         clseg_context_destroy(ctx);
@@ -113,6 +117,7 @@ void clseg_context_destroy(clseg_context *ctx)
         ctx->iface->destroy(ctx->backend);
     free(ctx->cache_dir);
     free(ctx->kernel_dir);
+    clseg_context_tunables_free(ctx);
     free(ctx);
 }
 

@@ -24,6 +24,11 @@ struct clseg_context {
     void *log_user;
     char *cache_dir;  /* NULL: no disk cache */
     char *kernel_dir; /* NULL: embedded sources */
+    /* The layers above the per-device table (src/opencl/context_tunables.c); NULL: none. */
+    struct clseg_tunable_settings *overrides;
+    struct clseg_tunable_settings *tuned;
+    char *tuned_dir;  /* NULL: tuned files off */
+    char *tuned_file; /* this device's tuned file (present or not); NULL: none */
     uint64_t memory_limit;
     clseg_memory_stats mem;
     clseg_cache_stats cache;
@@ -65,6 +70,14 @@ static inline clseg_status clseg_launch(clseg_context *ctx, const clseg_op *op, 
 {
     return ctx->iface->launch(ctx, op, params, tensors);
 }
+
+/* The context's tunable overrides and tuned-file folder from the options (before the backend
+ * exists; a bad override fails with err naming it), then the device's tuned file (after; a bad
+ * file is a warning), and what they hold freed (src/opencl/context_tunables.c). */
+clseg_status clseg_context_tunables_setup(clseg_context *ctx, const clseg_context_options *o, char *err,
+                                          size_t err_size);
+void clseg_context_tunables_load(clseg_context *ctx);
+void clseg_context_tunables_free(clseg_context *ctx);
 
 /* Formats a byte count as "1073741824 bytes (1.0 GiB)". */
 const char *clseg_format_bytes(char *buf, size_t size, uint64_t bytes);

@@ -204,7 +204,8 @@ static clseg_status build_entry(clseg_context *ctx, const char *name, program_en
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     char err[256], options[2048], key[4096], path[4200];
-    st = clseg_tunables_resolve(&ctx->device, name, src, src_size, &e->tunables, err, sizeof err);
+    const clseg_tunable_layers layers = {ctx->tuned, ctx->overrides};
+    st = clseg_tunables_resolve(&ctx->device, &layers, name, src, src_size, &e->tunables, err, sizeof err);
     if (st != CLSEG_STATUS_SUCCESS) {
         free(owned);
         return clseg_fail(ctx, st, "%s", err);
@@ -294,4 +295,13 @@ clseg_status clseg_program_cache_tunable(clseg_context *ctx, const char *program
             return CLSEG_STATUS_SUCCESS;
         }
     return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "program '%s' declares no tunable %s", program, name);
+}
+
+clseg_status clseg_program_cache_tunables(clseg_context *ctx, const char *program, const clseg_tunable_set **out)
+{
+    program_entry *e = NULL;
+    clseg_status st = get_entry(ctx, program, &e);
+    if (st == CLSEG_STATUS_SUCCESS)
+        *out = &e->tunables;
+    return st;
 }

@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "kernels.h"
+#include "util/files.h"
 
 /* Overrides of the .cl defaults. A row applies when its type matches (OTHER: any type) and its
  * vendor and device strings are substrings of the device's (NULL: any). Rows are searched in
@@ -86,8 +89,18 @@ static const char *skip_blanks(const char *p, const char *end)
     return p;
 }
 
-clseg_status clseg_tunables_resolve(const clseg_device_info *device, const char *program, const char *source,
-                                    size_t source_size, clseg_tunable_set *out, char *err, size_t err_size)
+const char *clseg_tunable_origin_str(clseg_tunable_origin origin)
+{
+    switch (origin) {
+    case CLSEG_TUNABLE_FROM_TABLE: return "table";
+    case CLSEG_TUNABLE_FROM_TUNED: return "tuned";
+    case CLSEG_TUNABLE_FROM_OVERRIDE: return "override";
+    default: return "default";
+    }
+}
+
+clseg_status clseg_tunables_declared(const char *program, const char *source, size_t source_size,
+                                     clseg_tunable_set *out, char *err, size_t err_size)
 {
     out->count = 0;
     const char *end = source + source_size;
@@ -117,17 +130,96 @@ clseg_status clseg_tunables_resolve(const clseg_device_info *device, const char 
                              CLSEG_MAX_TUNABLES);
             return CLSEG_STATUS_INTERNAL;
         }
-        for (size_t r = 0; r < sizeof table / sizeof table[0]; r++)
-            if (row_applies(&table[r], device, program, name)) {
-                value = table[r].value;
-                break;
-            }
-        size_t len = strlen(name);
-        if (len > 3 && strcmp(name + len - 3, "_WG") == 0)
-            value = clamp_work_group(value, device->max_work_group_size);
         clseg_tunable *t = &out->items[out->count++];
-        memcpy(t->name, name, len + 1);
+        memcpy(t->name, name, strlen(name) + 1);
         t->value = value;
+        t->origin = CLSEG_TUNABLE_FROM_DEFAULT;
     }
     return CLSEG_STATUS_SUCCESS;
+}
+
+clseg_status clseg_tunables_resolve(const clseg_device_info *device, const clseg_tunable_layers *layers,
+                                    const char *program, const char *source, size_t source_size,
+                                    clseg_tunable_set *out, char *err, size_t err_size)
+{
+    clseg_status st = clseg_tunables_declared(program, source, source_size, out, err, err_size);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    for (size_t i = 0; i < out->count; i++) {
+        clseg_tunable *t = &out->items[i];
+        for (size_t r = 0; r < sizeof table / sizeof table[0]; r++)
+            if (row_applies(&table[r], device, program, t->name)) {
+                t->value = table[r].value;
+                t->origin = CLSEG_TUNABLE_FROM_TABLE;
+                break;
+            }
+        const clseg_tunable_setting *s = NULL;
+        if (layers != NULL && (s = clseg_tunable_settings_find(layers->tuned, program, t->name)) != NULL) {
+            t->value = s->value;
+            t->origin = CLSEG_TUNABLE_FROM_TUNED;
+        }
+        if (layers != NULL && (s = clseg_tunable_settings_find(layers->overrides, program, t->name)) != NULL) {
+            t->value = s->value;
+            t->origin = CLSEG_TUNABLE_FROM_OVERRIDE;
+        }
+        size_t len = strlen(t->name);
+        if (len > 3 && strcmp(t->name + len - 3, "_WG") == 0)
+            t->value = clamp_work_group(t->value, device->max_work_group_size);
+    }
+    return CLSEG_STATUS_SUCCESS;
+}
+
+/* "activation, basic, ..." */
+static void list_programs(char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < clseg_kernel_source_count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", clseg_kernel_sources[i].program);
+}
+
+static void list_tunables(const clseg_tunable_set *set, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < set->count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", set->items[i].name);
+}
+
+bool clseg_tunables_known(const char *kernel_dir, const char *program, const char *name, char *why,
+                          size_t why_size)
+{
+    const clseg_kernel_source *embedded = NULL;
+    for (size_t i = 0; i < clseg_kernel_source_count; i++)
+        if (strcmp(clseg_kernel_sources[i].program, program) == 0)
+            embedded = &clseg_kernel_sources[i];
+    char names[512];
+    if (embedded == NULL) {
+        list_programs(names, sizeof names);
+        clseg_errbuf_set(why, why_size, "there is no kernel program '%s' (there are: %s)", program, names);
+        return false;
+    }
+    const char *text = embedded->text;
+    size_t size = embedded->size;
+    unsigned char *owned = NULL;
+    if (kernel_dir != NULL) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.cl", kernel_dir, program);
+        if (clseg_read_file(path, (size_t)16 << 20, &owned, &size, why, why_size) != CLSEG_STATUS_SUCCESS)
+            return false;
+        text = (const char *)owned;
+    }
+    clseg_tunable_set set;
+    bool found = false;
+    if (clseg_tunables_declared(program, text, size, &set, why, why_size) == CLSEG_STATUS_SUCCESS) {
+        for (size_t i = 0; i < set.count && !found; i++)
+            found = strcmp(set.items[i].name, name) == 0;
+        if (!found) {
+            list_tunables(&set, names, sizeof names);
+            clseg_errbuf_set(why, why_size, "kernel program '%s' declares no tunable %s (it has: %s)", program, name,
+                             set.count > 0 ? names : "none");
+        }
+    }
+    free(owned);
+    return found;
 }
