@@ -43,11 +43,12 @@
         for (uint ii = valid; ii < W; ii++)                                                                          \
             t[ii] = 0.0f;                                                                                            \
         __global float *out = dst + dst_off + z * dst_stride + ((size_t)p * kp + kk) * W;                            \
-        vstore16(vload16(0, t), 0, out);                                                                             \
-        if (W == 24)                                                                                                 \
-            vstore8(vload8(2, t), 2, out);                                                                           \
+        _Pragma("unroll") for (int q = 0; q < W / 4; q++) vstore4(vload4(q, t), q, out);                             \
     }
 
+/* 16 and 24 for the matrix products; 8 and 12 also for the convolutions' CONV_TILE */
+GEMM_PACK(8)
+GEMM_PACK(12)
 GEMM_PACK(16)
 GEMM_PACK(24)
 

@@ -259,6 +259,40 @@ START_TEST(test_batch_in_chunks_exact)
 }
 END_TEST
 
+/* Every tile shape of the CPU devices' implicit GEMM (CONV_TILE, cl/conv.cl) and both forced
+ * panel heights (GEMM_MR) give the reference's results exactly: `clseg tune` may pick any of
+ * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
+ * stride 1 and 2, dilation, K not a multiple of any tile, and rows of whole 16-output vectors
+ * for the implicit weight gradient. */
+START_TEST(test_every_tile_exact)
+{
+    clseg_context *ref = test_context("ref");
+    const layer ls[] = {{{2, 5, 9, 37}, 7, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        {{2, 3, 11, 40}, 26, DESC(3, 3, 2, 1, 1, 0, 0)},
+                        {{1, 4, 12, 35}, 13, DESC(3, 3, 1, 2, 2, 0, 0)},
+                        {{2, 6, 8, 33}, 5, DESC(2, 2, 2, 0, 1, 0, 0)},
+                        {{2, 5, 6, 32}, 7, DESC(3, 3, 1, 1, 1, 0, 0)}};
+    const char *settings[] = {"conv.CONV_TILE=1", "conv.CONV_TILE=2", "conv.CONV_TILE=3", "conv.CONV_TILE=4",
+                              "gemm.GEMM_MR=16",  "gemm.GEMM_MR=24"};
+    for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
+        results b = run_layer(ref, &ls[i], 0.5f);
+        for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
+            clseg_context_options opts = clseg_context_options_default();
+            opts.device = selector;
+            opts.tunables = settings[t];
+            clseg_context *dev = NULL;
+            ck_assert_int_eq(clseg_context_create(&opts, &dev, NULL, 0), CLSEG_STATUS_SUCCESS);
+            results a = run_layer(dev, &ls[i], 0.5f);
+            assert_results_equal(i * 10 + t, &ls[i], &a, &b);
+            free_results(&a);
+            clseg_context_destroy(dev);
+        }
+        free_results(&b);
+    }
+    clseg_context_destroy(ref);
+}
+END_TEST
+
 /* A layer big enough that the GEMMs want scratch memory (64 -> 128 channels at 64x64, 3x3,
  * padding 1): the packed copies of CPU devices, CLBlast's temporaries elsewhere. The workspace
  * figure covers it and the products use it (src/opencl/gemm.c). The reference backend would take long on it (and longer under the
@@ -566,6 +600,7 @@ int main(void)
     tcase_add_test(dev, test_integer_inputs_exact_against_reference);
     tcase_add_test(dev, test_batch_in_chunks_exact);
     tcase_add_test(dev, test_gemm_scratch_exact);
+    tcase_add_test(dev, test_every_tile_exact);
     tcase_add_test(dev, test_deterministic);
     tcase_add_test(dev, test_accumulation_and_nan_overwrite);
     tcase_add_test(dev, test_invalid_arguments);

@@ -1,5 +1,7 @@
 #include "opencl/gemm.h"
 
+#include <stdio.h>
+
 #include <clblast_c.h>
 
 #include "opencl/tunables.h"
@@ -128,8 +130,11 @@ clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsi
                             {sizeof(cl_mem), &x.mem},    CLSEG_ARG_UINT(x.offset),   CLSEG_ARG_UINT(x.ld),
                             CLSEG_ARG_UINT(x_stride),    {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
                             CLSEG_ARG_UINT(dst.stride),  CLSEG_ARG_UINT(panel_k)};
-    return clseg_ocl_run(ctx, "gemm", width == 24 ? "gemm_pack_24" : "gemm_pack_16", args, CLSEG_NARGS(args), 3,
-                         global, local);
+    if (width != 8 && width != 12 && width != 16 && width != 24)
+        return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "gemm: no packing kernel for panels of %u rows", width);
+    char kernel[32];
+    snprintf(kernel, sizeof kernel, "gemm_pack_%u", width);
+    return clseg_ocl_run(ctx, "gemm", kernel, args, CLSEG_NARGS(args), 3, global, local);
 }
 
 clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,

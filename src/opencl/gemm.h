@@ -74,7 +74,7 @@ typedef struct clseg_ocl_panels {
 } clseg_ocl_panels;
 
 /* Packs the rows x k matrix op(X) (X^T when trans) of each of count images into panels of
- * width rows (16 or 24), dst.stride apart, each panel panel_k >= k values long (so that images
+ * width rows (8, 12, 16 or 24), dst.stride apart, each panel panel_k >= k values long (so that images
  * can fill consecutive k ranges of the same panels). */
 clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsigned width, bool trans,
                                  clseg_ocl_matrix x, size_t x_stride, clseg_ocl_panels dst, size_t panel_k,
