@@ -64,18 +64,30 @@ __kernel void pad_images(__global const float *img, uint img_off, __global float
     padded[pad_off + (plane * Hp + y) * Wp + x] = v;
 }
 
+/* The inputs of 16 neighbouring outputs at stride 1, one row apart from the next output row's
+ * by pitch: 16 from one row, or, for outputs 8 or 4 wide, rpt = 2 or 4 rows' worth. */
+inline float16 tile16(__global const float *r, uint pitch, uint rpt)
+{
+    if (rpt == 2)
+        return (float16)(vload8(0, r), vload8(0, r + pitch));
+    if (rpt == 4)
+        return (float16)(vload4(0, r), vload4(0, r + pitch), vload4(0, r + 2 * pitch), vload4(0, r + 3 * pitch));
+    return vload16(0, r);
+}
+
 /* Work-item (tile t, output row oy, z = image b x panels + panel p): the MR channels of panel p
  * at the 16 NV outputs ox = 16 NV t ... of row oy, in MR x NV float16 registers. The weights
  * are packed as gemm_pack_a packs them (MR values per tap, taps in (c, i, j) order). Each tap
  * costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs fewer loads per
- * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks). */
+ * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks); outputs 8 or 4 wide
+ * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. */
 #define CONV_IMPLICIT(MR, NV)                                                                                        \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR##x##NV(                         \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
         uint panels, __global float *out, uint out_off, float beta, int C, int K, int Ho, int Wo, int KH, int KW,    \
-        int SH, int SW, int DH, int DW)                                                                              \
+        int SH, int SW, int DH, int DW, uint rpt)                                                                    \
     {                                                                                                                \
-        uint t = get_global_id(0), oy = get_global_id(1), z = get_global_id(2), p = z % panels, b = z / panels;      \
+        uint t = get_global_id(0), oy = get_global_id(1) * rpt, z = get_global_id(2), p = z % panels, b = z / panels; \
         uint R = (uint)(C * KH * KW), ox0 = t * 16 * NV;                                                             \
         __global const float *w = wp + wp_off + (size_t)p * R * MR;                                                  \
         __global const float *img = xp + xp_off + ((size_t)b * (uint)C * Hp + oy * (uint)SH) * Wp + ox0 * (uint)SW;  \
@@ -89,7 +101,7 @@ __kernel void pad_images(__global const float *img, uint img_off, __global float
                     _Pragma("unroll") for (int u = 0; u < NV; u++)                                                   \
                     {                                                                                                \
                         if (SW == 1) {                                                                               \
-                            v[u] = vload16(u, row + j * DW);                                                         \
+                            v[u] = tile16(row + j * DW + 16 * u, (uint)SH * Wp, rpt);                                \
                         } else {                                                                                     \
                             float16 lo = vload16(2 * u, row + j * DW), hi = vload16(2 * u + 1, row + j * DW);        \
                             v[u] = (float16)(lo.even, hi.even);                                                      \
@@ -112,7 +124,7 @@ __kernel void pad_images(__global const float *img, uint img_off, __global float
             {                                                                                                        \
                 uint x0 = ox0 + 16 * (uint)u;                                                                        \
                 if (k0 + (uint)ii < (uint)K && x0 < (uint)Wo) {                                                      \
-                    uint width = min(16u, (uint)Wo - x0);                                                            \
+                    uint width = rpt > 1 ? 16u : min(16u, (uint)Wo - x0);                                            \
                     __global float *o =                                                                              \
                         out + out_off + (((size_t)b * (uint)K + k0 + (uint)ii) * (uint)Ho + oy) * (uint)Wo + x0;     \
                     float16 a = acc[ii * NV + u];                                                                    \
@@ -138,13 +150,14 @@ CONV_IMPLICIT(12, 2)
  * grad[b][k][oy][ox] xp[b][c][oy SH + i DH][ox SW + j DW], xp the padded images. A work-item
  * keeps WGRAD_K channels x the KH KW taps of one input channel as float16 partial sums over 16
  * neighbouring outputs (every load then feeds several FMAs) and adds the lanes up at the end,
- * in a fixed order. Rows are whole vectors: Wo is a multiple of 16 (the host checks). */
+ * in a fixed order. Rows are whole vectors: Wo is a multiple of 16, or 8 or 4 with rpt rows per
+ * vector at stride 1 (the host checks). */
 #define WGRAD_K 2
 #define CONV_WGRAD(KH, KW)                                                                                           \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_wgrad_##KH##x##KW(                            \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *grad, uint grad_off,         \
         __global float *dw, uint dw_off, float beta, uint images, int C, int K, int Ho, int Wo, int SH, int SW,      \
-        int DH, int DW)                                                                                              \
+        int DH, int DW, uint rpt)                                                                                    \
     {                                                                                                                \
         uint kb = get_global_id(0), c = get_global_id(1);                                                            \
         if (kb * WGRAD_K >= (uint)K || c >= (uint)C)                                                                 \
@@ -155,7 +168,7 @@ CONV_IMPLICIT(12, 2)
         float16 acc[WGRAD_K * KH * KW];                                                                              \
         _Pragma("unroll") for (int t = 0; t < WGRAD_K * KH * KW; t++) acc[t] = (float16)(0.0f);                      \
         for (uint b = 0; b < images; b++)                                                                            \
-            for (uint oy = 0; oy < (uint)Ho; oy++) {                                                                 \
+            for (uint oy = 0; oy < (uint)Ho; oy += rpt) {                                                            \
                 __global const float *g = grad + grad_off + ((size_t)b * (uint)K * (uint)Ho + oy) * (uint)Wo;        \
                 __global const float *x = xp + xp_off + (((size_t)b * (uint)C + c) * Hp + oy * (uint)SH) * Wp;       \
                 for (uint ox = 0; ox < (uint)Wo; ox += 16) {                                                         \
@@ -169,7 +182,7 @@ CONV_IMPLICIT(12, 2)
                             __global const float *r = x + (uint)(i * DH) * Wp + ox * (uint)SW + (uint)(j * DW);      \
                             float16 v;                                                                               \
                             if (SW == 1) {                                                                           \
-                                v = vload16(0, r);                                                                   \
+                                v = tile16(r, (uint)SH * Wp, rpt);                                                   \
                             } else {                                                                                 \
                                 float16 lo = vload16(0, r), hi = vload16(1, r);                                      \
                                 v = (float16)(lo.even, hi.even);                                                     \

@@ -557,11 +557,58 @@ def compare(argv):
     return 1 if failed else 0
 
 
+# U-Net's 3x3 convolutions as `clseg bench ops` lists them: (input channels, side, output channels).
+UNET_CONVS = ((3, 128, 32), (32, 128, 32), (64, 128, 32), (32, 64, 64), (64, 64, 64), (128, 64, 64),
+              (64, 32, 128), (128, 32, 128), (256, 32, 128), (128, 16, 256), (256, 16, 256), (512, 16, 256),
+              (256, 8, 512), (512, 8, 512))
+
+
+def sgemm(argv):
+    """numpy's float32 matrix product (OpenBLAS in PyPI's wheels) at the products of U-Net's 3x3
+    convolutions: W (K x 9C) times im2col (9C x side^2), once per image of a batch. Its GFLOP/s
+    are what `clseg bench ops --op conv2d --size 128` is compared with."""
+    ap = argparse.ArgumentParser(prog="pytorch_reference.py sgemm", description=sgemm.__doc__)
+    ap.add_argument("--batch", type=positive, default=8)
+    ap.add_argument("--repeat", type=positive, default=5)
+    a = ap.parse_args(argv)
+    import numpy as np
+    rng = np.random.default_rng(1)
+    print("numpy %s, BLAS: %s" % (np.__version__, blas_name(np)))
+    print("%-28s %10s %9s" % ("product (M x N x K) x batch", "ms", "GFLOP/s"))
+    shapes = [(k, side * side, 9 * c, "conv %dx%dx%d ->%d" % (c, side, side, k)) for c, side, k in UNET_CONVS]
+    shapes += [(64, 65536, 576, "issue: 64 x 65536 x 576"), (128, 16384, 1152, "issue: 128 x 16384 x 1152")]
+    for m, n, k, label in shapes:
+        w = rng.random((m, k), dtype=np.float32)
+        cols = [rng.random((k, n), dtype=np.float32) for _ in range(min(a.batch, 2))]
+        out = np.empty((m, n), dtype=np.float32)
+        times = []
+        for r in range(a.repeat + 1):
+            t0 = time.perf_counter()
+            for i in range(a.batch):
+                np.matmul(w, cols[i % len(cols)], out=out)
+            if r > 0:
+                times.append(time.perf_counter() - t0)
+        t = statistics.median(times)
+        print("%-28s %10.3f %9.1f" % (label, t * 1e3, 2.0 * m * n * k * a.batch / t / 1e9))
+    return 0
+
+
+def blas_name(np):
+    try:
+        info = np.show_config(mode="dicts")
+        return info["Build Dependencies"]["blas"]["name"]
+    except Exception:  # older numpy: no dict mode
+        return "unknown"
+
+
 def main(argv):
     if argv and argv[0] == "compare":
         return compare(argv[1:])
+    if argv and argv[0] == "sgemm":
+        return sgemm(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog="`%(prog)s compare --help`: clseg against PyTorch, model by model.")
+                                 epilog="`%(prog)s compare --help`: clseg against PyTorch, model by model; "
+                                        "`%(prog)s sgemm --help`: numpy's BLAS at U-Net's convolution products.")
     ap.add_argument("--model", choices=MODELS, default="unet")
     ap.add_argument("--size", type=positive, default=256)
     ap.add_argument("--batch", type=positive, default=8)

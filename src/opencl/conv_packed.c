@@ -15,6 +15,7 @@ static size_t round_up(size_t v, size_t to)
  * 16 outputs along a row, reading a zero-padded copy of the image. */
 typedef struct implicit_conv {
     unsigned mr, nv;      /* mr channels x 16 nv outputs per work-item */
+    unsigned rpt;         /* output rows per 16-output tile: 1, or 2 and 4 for rows 8 and 4 wide */
     size_t rows;          /* R = C KH KW */
     size_t panels, tiles; /* channel panels; 16-output tiles per output row */
     size_t hp, wp;        /* the padded planes: every row and column a tile's loads reach */
@@ -29,7 +30,8 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
     long tile = 0;
     if (clseg_ocl_tunable(ctx, "conv", "CONV_TILE", &tile) != CLSEG_STATUS_SUCCESS || tile < 0 || tile > 4)
         tile = 0;
-    if (tile == 0) {
+    ic.rpt = g->wo < NR ? (unsigned)(NR / g->wo) : 1;
+    if (tile == 0 || ic.rpt > 1) {
         ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
         ic.nv = 1;
     } else {
@@ -40,24 +42,32 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
     ic.panels = ((size_t)g->k + ic.mr - 1) / ic.mr;
     ic.tiles = ((size_t)g->wo + NR * ic.nv - 1) / (NR * ic.nv);
     ic.hp = (size_t)((g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1);
-    /* a stride-2 vector takes 32 values */
-    ic.wp = ic.tiles * NR * ic.nv * (size_t)g->sw + (size_t)((g->kw - 1) * g->dw);
+    /* a stride-2 vector takes 32 values; a tile of several rows only the rows' own */
+    ic.wp = (ic.rpt > 1 ? (size_t)g->wo : ic.tiles * NR * ic.nv) * (size_t)g->sw + (size_t)((g->kw - 1) * g->dw);
     ic.padded_elems = (size_t)g->c * ic.hp * ic.wp;
     ic.weight_elems = round_up(ic.panels * ic.mr * ic.rows, ALIGN);
     return ic;
 }
 
-/* Outputs narrower than a tile would waste most of it; wider strides are not written. */
+/* Rows of 16 outputs or more (stride 1 or 2), or rows of 8 or 4 taken 2 or 4 at a time (stride
+ * 1); other widths would waste most of a tile. */
+static bool rows_fit(const clseg_conv_geom *g)
+{
+    if (g->wo >= NR)
+        return g->sw == 1 || g->sw == 2;
+    return (g->wo == 8 || g->wo == 4) && g->sw == 1 && g->ho % (NR / g->wo) == 0;
+}
+
 static bool implicit_fits(const clseg_conv_geom *g)
 {
-    return g->wo >= NR && (g->sw == 1 || g->sw == 2) && !clseg_conv_is_pointwise(g);
+    return rows_fit(g) && !clseg_conv_is_pointwise(g);
 }
 
 /* The implicit weight gradient's kernels: 3x3 and 2x2 taps, whole 16-output vectors per row. */
 static bool implicit_weights_fit(const clseg_conv_geom *g)
 {
     bool taps = (g->kh == 3 && g->kw == 3) || (g->kh == 2 && g->kw == 2);
-    return taps && g->wo % NR == 0 && (g->sw == 1 || g->sw == 2) && !clseg_conv_is_pointwise(g);
+    return taps && (g->wo % NR == 0 || g->wo < NR) && rows_fit(g) && !clseg_conv_is_pointwise(g);
 }
 
 /* The stride-1 convolution that backward_data is: from the feature side (K, Ho, Wo) to the
@@ -209,8 +219,9 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
                                 CLSEG_ARG_UINT(g.ho),      CLSEG_ARG_UINT(g.wo),
                                 CLSEG_ARG_UINT(g.kh),      CLSEG_ARG_UINT(g.kw),
                                 CLSEG_ARG_UINT(g.sh),      CLSEG_ARG_UINT(g.sw),
-                                CLSEG_ARG_UINT(g.dh),      CLSEG_ARG_UINT(g.dw)};
-        size_t global[3] = {ic.tiles, (size_t)g.ho, images * ic.panels}, one[3] = {1, 1, 1};
+                                CLSEG_ARG_UINT(g.dh),      CLSEG_ARG_UINT(g.dw),
+                                CLSEG_ARG_UINT(ic.rpt)};
+        size_t global[3] = {ic.tiles, (size_t)g.ho / ic.rpt, images * ic.panels}, one[3] = {1, 1, 1};
         if (st == CLSEG_STATUS_SUCCESS)
         {
             char kernel[32];
@@ -239,7 +250,7 @@ static clseg_status implicit_weights(clseg_context *ctx, const clseg_conv_params
                                 CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->ho),
                                 CLSEG_ARG_UINT(g->wo), CLSEG_ARG_UINT(g->sh),
                                 CLSEG_ARG_UINT(g->sw), CLSEG_ARG_UINT(g->dh),
-                                CLSEG_ARG_UINT(g->dw)};
+                                CLSEG_ARG_UINT(g->dw), CLSEG_ARG_UINT(ic.rpt)};
         size_t global[2] = {((size_t)g->k + WGRAD_K - 1) / WGRAD_K, (size_t)g->c}, one[2] = {1, 1};
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_ocl_run(ctx, "conv", g->kh == 3 ? "conv_wgrad_3x3" : "conv_wgrad_2x2", args, CLSEG_NARGS(args),
