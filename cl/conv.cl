@@ -244,16 +244,22 @@ __kernel void im2col_row_panels(__global const float *img, uint img_off, __globa
     }
 }
 
-/* flipped[c][k][i][j] = w[k][c][KH-1-i][KW-1-j]: the weights of the convolution that maps a
- * feature-side gradient back to the image side at stride 1. */
-__kernel void flip_weights(__global const float *w, uint w_off, __global float *flipped, uint f_off, uint K, uint C,
-                           uint KH, uint KW)
+/* The weights of the convolution that maps a feature-side gradient back to the image side at
+ * stride 1, flipped[c][k][i][j] = w[k][c][KH-1-i][KW-1-j], written straight into the panels
+ * the implicit GEMM reads (gemm_pack_*'s layout: panels of `width` rows c, each K KH KW long,
+ * zero past row C). A work-item per (k KH KW index, panel). */
+__kernel void pack_flipped_weights(__global const float *w, uint w_off, __global float *dst, uint dst_off, uint K,
+                                   uint C, uint taps, uint width)
 {
-    uint e = get_global_id(0), taps = KH * KW;
-    if (e >= K * C * taps)
+    uint kk = get_global_id(0), p = get_global_id(1), R = K * taps;
+    if (kk >= R)
         return;
-    uint t = e % taps, k = e / taps % K, c = e / taps / K;
-    flipped[f_off + e] = w[w_off + (k * C + c) * taps + (taps - 1 - t)];
+    uint k = kk / taps, t = kk % taps;
+    __global float *out = dst + dst_off + ((size_t)p * R + kk) * width;
+    for (uint ii = 0; ii < width; ii++) {
+        uint c = p * width + ii;
+        out[ii] = c < C ? w[w_off + (k * C + c) * taps + taps - 1 - t] : 0.0f;
+    }
 }
 
 /* images = beta images + bias + the sum of every col entry that im2col would have read from

@@ -63,11 +63,15 @@ static bool implicit_fits(const clseg_conv_geom *g)
     return rows_fit(g) && !clseg_conv_is_pointwise(g);
 }
 
-/* The implicit weight gradient's kernels: 3x3 and 2x2 taps, whole 16-output vectors per row. */
+/* The implicit weight gradient where it beats one matrix product over all the images (measured
+ * with `clseg bench ops` on PoCL): 3x3 taps, whole 16-output vectors per row, and enough outputs
+ * that a work-item's sums outweigh its set-up (8 images of 32x32 and more: 125 against 100-115
+ * GFLOP/s; of 16x16: 118 against 150-180). 2x2 stride-2 kernels load twice per vector and lose
+ * at every size (24-34 against 70-110). */
 static bool implicit_weights_fit(const clseg_conv_geom *g)
 {
-    bool taps = (g->kh == 3 && g->kw == 3) || (g->kh == 2 && g->kw == 2);
-    return taps && (g->wo % NR == 0 || g->wo < NR) && rows_fit(g) && !clseg_conv_is_pointwise(g);
+    return g->kh == 3 && g->kw == 3 && (g->wo % NR == 0 || g->wo < NR) && rows_fit(g) &&
+           g->n * g->ho * g->wo >= 8192;
 }
 
 /* The stride-1 convolution that backward_data is: from the feature side (K, Ho, Wo) to the
@@ -145,7 +149,7 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
     if (clseg_ocl_conv_packed_applies(ctx, g, false))
         elems = plan_conv(ctx, g).weight_elems;
     if (clseg_ocl_conv_packed_applies(ctx, g, true) && gradient_geom(g, &gg)) {
-        size_t e = round_up((size_t)(g->k * g->c * g->kh * g->kw), ALIGN) + plan_conv(ctx, &gg).weight_elems;
+        size_t e = plan_conv(ctx, &gg).weight_elems;
         elems = e > elems ? e : elems;
     }
     return elems == 0 ? 0 : (elems + ALIGN) * sizeof(float);
@@ -157,14 +161,15 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
         CLSEG_ARG_UINT((g)->sw), CLSEG_ARG_UINT((g)->ph), CLSEG_ARG_UINT((g)->pw), CLSEG_ARG_UINT((g)->dh),            \
         CLSEG_ARG_UINT((g)->dw)
 
-static clseg_status flip_weights(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *w, cl_mem dst,
-                                 size_t dst_off)
+/* The gradient convolution's packed weights, flipped and transposed from w in one pass. */
+static clseg_status pack_flipped_weights(clseg_context *ctx, const clseg_conv_geom *g, const implicit_conv *ic,
+                                         const clseg_tensor *w, clseg_ocl_panels dst)
 {
-    size_t total = (size_t)(g->k * g->c * g->kh * g->kw);
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(w),   {sizeof(cl_mem), &dst}, CLSEG_ARG_UINT(dst_off),
-                            CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->c),   CLSEG_ARG_UINT(g->kh),
-                            CLSEG_ARG_UINT(g->kw)};
-    return clseg_ocl_run_1d(ctx, "conv", "flip_weights", "CONV_WG", args, CLSEG_NARGS(args), total);
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(w),       {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
+                            CLSEG_ARG_UINT(g->k),      CLSEG_ARG_UINT(g->c),       CLSEG_ARG_UINT(g->kh * g->kw),
+                            CLSEG_ARG_UINT(ic->mr)};
+    size_t global[2] = {(size_t)(g->k * g->kh * g->kw), ic->panels};
+    return clseg_ocl_run(ctx, "conv", "pack_flipped_weights", args, CLSEG_NARGS(args), 2, global, NULL);
 }
 
 /* Copies images [first, first + images) of src into the workspace's col region, zero-padded
@@ -191,21 +196,16 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
     if (gradient && !gradient_geom(&p->g, &g))
         return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d.backward_data: no stride-1 gradient convolution");
     implicit_conv ic = plan_conv(ctx, &g);
-    size_t start = round_up(scratch.offset / sizeof(float), ALIGN), flipped = start;
+    size_t start = round_up(scratch.offset / sizeof(float), ALIGN);
     size_t feature = (size_t)(g.k * g.ho * g.wo);
     clseg_ocl_matrix weights = {clseg_tensor_buffer(w)->mem, w->offset, ic.rows};
-    if (gradient) {
-        start += round_up((size_t)(g.k * g.c * g.kh * g.kw), ALIGN);
-        weights = (clseg_ocl_matrix){scratch.mem, flipped, ic.rows};
-    }
     clseg_status st = (start + ic.weight_elems) * sizeof(float) <= scratch.offset + scratch.bytes
                           ? clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems)
                           : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
-    if (st == CLSEG_STATUS_SUCCESS && gradient)
-        st = flip_weights(ctx, &p->g, w, scratch.mem, flipped);
     clseg_ocl_panels packed_w = {scratch.mem, start, 0};
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_gemm_pack(ctx, (size_t)g.k, ic.rows, ic.mr, false, weights, 0, packed_w, ic.rows, 1);
+        st = gradient ? pack_flipped_weights(ctx, &p->g, &ic, w, packed_w)
+                      : clseg_ocl_gemm_pack(ctx, (size_t)g.k, ic.rows, ic.mr, false, weights, 0, packed_w, ic.rows, 1);
     size_t n = (size_t)g.n, chunk = (size_t)p->col_images;
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
         size_t images = n - first < chunk ? n - first : chunk;
