@@ -167,7 +167,37 @@ CONV_IMPLICIT(12, 2)
                                                                                               : kb * WGRAD_K;        \
         float16 acc[WGRAD_K * KH * KW];                                                                              \
         _Pragma("unroll") for (int t = 0; t < WGRAD_K * KH * KW; t++) acc[t] = (float16)(0.0f);                      \
-        for (uint b = 0; b < images; b++)                                                                            \
+        /* two output rows at a time where they share KH - 1 input rows (stride and dilation 1):   \
+         * KH + 1 row loads per tap column feed 2 KH rows' FMAs */                                \
+        bool pairs = SW == 1 && SH == 1 && DH == 1 && rpt == 1 && Ho % 2 == 0;                                       \
+        for (uint b = 0; pairs && b < images; b++)                                                                   \
+            for (uint oy = 0; oy < (uint)Ho; oy += 2) {                                                              \
+                __global const float *g = grad + grad_off + ((size_t)b * (uint)K * (uint)Ho + oy) * (uint)Wo;        \
+                __global const float *x = xp + xp_off + (((size_t)b * (uint)C + c) * Hp + oy) * Wp;                  \
+                for (uint ox = 0; ox < (uint)Wo; ox += 16) {                                                         \
+                    float16 d0[WGRAD_K], d1[WGRAD_K];                                                                \
+                    _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++)                                              \
+                    {                                                                                                \
+                        d0[m] = vload16(0, g + (size_t)ch[m] * (uint)(Ho * Wo) + ox);                                \
+                        d1[m] = vload16(0, g + (size_t)ch[m] * (uint)(Ho * Wo) + (uint)Wo + ox);                     \
+                    }                                                                                                \
+                    _Pragma("unroll") for (int q = 0; q <= KH; q++)                                                  \
+                    {                                                                                                \
+                        _Pragma("unroll") for (int j = 0; j < KW; j++)                                               \
+                        {                                                                                            \
+                            float16 v = vload16(0, x + (uint)q * Wp + ox + (uint)(j * DW));                          \
+                            _Pragma("unroll") for (int m = 0; m < WGRAD_K; m++)                                      \
+                            {                                                                                        \
+                                if (q < KH)                                                                          \
+                                    acc[(m * KH + q) * KW + j] = fma(d0[m], v, acc[(m * KH + q) * KW + j]);          \
+                                if (q >= 1)                                                                          \
+                                    acc[(m * KH + q - 1) * KW + j] = fma(d1[m], v, acc[(m * KH + q - 1) * KW + j]);  \
+                            }                                                                                        \
+                        }                                                                                            \
+                    }                                                                                                \
+                }                                                                                                    \
+            }                                                                                                        \
+        for (uint b = 0; !pairs && b < images; b++)                                                                  \
             for (uint oy = 0; oy < (uint)Ho; oy += rpt) {                                                            \
                 __global const float *g = grad + grad_off + ((size_t)b * (uint)K * (uint)Ho + oy) * (uint)Wo;        \
                 __global const float *x = xp + xp_off + (((size_t)b * (uint)C + c) * Hp + oy * (uint)SH) * Wp;       \
@@ -211,7 +241,6 @@ CONV_IMPLICIT(12, 2)
     }
 
 CONV_WGRAD(3, 3)
-CONV_WGRAD(2, 2)
 
 #define PANEL_MAX 24
 /* The packed path's im2col for a product whose operand is the im2col matrix itself, over the

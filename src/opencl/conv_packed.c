@@ -253,8 +253,7 @@ static clseg_status implicit_weights(clseg_context *ctx, const clseg_conv_params
                                 CLSEG_ARG_UINT(g->dw), CLSEG_ARG_UINT(ic.rpt)};
         size_t global[2] = {((size_t)g->k + WGRAD_K - 1) / WGRAD_K, (size_t)g->c}, one[2] = {1, 1};
         if (st == CLSEG_STATUS_SUCCESS)
-            st = clseg_ocl_run(ctx, "conv", g->kh == 3 ? "conv_wgrad_3x3" : "conv_wgrad_2x2", args, CLSEG_NARGS(args),
-                               2, global, one);
+            st = clseg_ocl_run(ctx, "conv", "conv_wgrad_3x3", args, CLSEG_NARGS(args), 2, global, one);
     }
     return st;
 }
