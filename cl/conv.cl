@@ -80,12 +80,13 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
  * are packed as gemm_pack_a packs them (MR values per tap, taps in (c, i, j) order). Each tap
  * costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs fewer loads per
  * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks); outputs 8 or 4 wide
- * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. */
+ * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. The
+ * bias (has_bias) is added as the sums are stored, not in a pass of its own. */
 #define CONV_IMPLICIT(MR, NV)                                                                                        \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR##x##NV(                         \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
-        uint panels, __global float *out, uint out_off, float beta, int C, int K, int Ho, int Wo, int KH, int KW,    \
-        int SH, int SW, int DH, int DW, uint rpt)                                                                    \
+        uint panels, __global float *out, uint out_off, __global const float *bias, uint bias_off, int has_bias,     \
+        float beta, int C, int K, int Ho, int Wo, int KH, int KW, int SH, int SW, int DH, int DW, uint rpt)          \
     {                                                                                                                \
         uint t = get_global_id(0), oy = get_global_id(1) * rpt, z = get_global_id(2), p = z % panels, b = z / panels; \
         uint R = (uint)(C * KH * KW), ox0 = t * 16 * NV;                                                             \
@@ -127,7 +128,7 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
                     uint width = rpt > 1 ? 16u : min(16u, (uint)Wo - x0);                                            \
                     __global float *o =                                                                              \
                         out + out_off + (((size_t)b * (uint)K + k0 + (uint)ii) * (uint)Ho + oy) * (uint)Wo + x0;     \
-                    float16 a = acc[ii * NV + u];                                                                    \
+                    float16 a = acc[ii * NV + u] + (has_bias ? bias[bias_off + k0 + (uint)ii] : 0.0f);              \
                     if (width == 16) {                                                                               \
                         vstore16(beta != 0.0f ? a + beta * vload16(0, o) : a, 0, o);                                 \
                     } else {                                                                                         \
@@ -241,6 +242,65 @@ CONV_IMPLICIT(12, 2)
     }
 
 CONV_WGRAD(3, 3)
+
+/* --- Transposed convolution with 2x2 kernels at stride 2 (U-Net's up-convolution) -----------
+ * Each output pixel meets exactly one input pixel through one tap: image[c][y][x] = bias[c] +
+ * sum over k of w[k][c][y % 2][x % 2] feat[k][y / 2][x / 2]. Work-item (tile t, image row y,
+ * z = image b x panels + panel p) computes DECONV_MR channels at 32 outputs from 16 inputs:
+ * the even and the odd columns in two sets of float16 sums, interleaved when stored. */
+#define DECONV_MR 12
+
+/* packed[(((i panels + p) K + k) 2 + j) DECONV_MR + ii] = w[k][p DECONV_MR + ii][i][j], 0 past C. */
+__kernel void pack_deconv2_weights(__global const float *w, uint w_off, __global float *packed, uint p_off, uint K,
+                                   uint C, uint panels)
+{
+    uint k = get_global_id(0), p = get_global_id(1), i = get_global_id(2);
+    if (k >= K || p >= panels || i >= 2)
+        return;
+    __global float *out = packed + p_off + (((size_t)i * panels + p) * K + k) * 2 * DECONV_MR;
+    for (uint j = 0; j < 2; j++)
+        for (uint ii = 0; ii < DECONV_MR; ii++) {
+            uint c = p * DECONV_MR + ii;
+            out[j * DECONV_MR + ii] = c < C ? w[w_off + ((k * C + c) * 2 + i) * 2 + j] : 0.0f;
+        }
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void deconv2_forward(__global const float *feat, uint f_off, __global const float *packed, uint p_off, uint panels,
+                     __global float *img, uint img_off, __global const float *bias, uint bias_off, int has_bias,
+                     float beta, int C, int K, int Ho, int Wo)
+{
+    uint t = get_global_id(0), y = get_global_id(1), z = get_global_id(2), p = z % panels, b = z / panels;
+    uint i = y % 2, ox0 = t * 16, H = 2 * (uint)Ho, W = 2 * (uint)Wo;
+    __global const float *f = feat + f_off + ((size_t)b * (uint)K * (uint)Ho + y / 2) * (uint)Wo + ox0;
+    __global const float *w = packed + p_off + ((size_t)i * panels + p) * (uint)K * 2 * DECONV_MR;
+    float16 even[DECONV_MR], odd[DECONV_MR];
+    _Pragma("unroll") for (int ii = 0; ii < DECONV_MR; ii++) even[ii] = odd[ii] = (float16)(0.0f);
+    for (int k = 0; k < K; k++, f += Ho * Wo, w += 2 * DECONV_MR) {
+        float16 v = vload16(0, f);
+        _Pragma("unroll") for (int ii = 0; ii < DECONV_MR; ii++)
+        {
+            even[ii] = fma((float16)(w[ii]), v, even[ii]);
+            odd[ii] = fma((float16)(w[DECONV_MR + ii]), v, odd[ii]);
+        }
+    }
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hi = lo + 8;
+    _Pragma("unroll") for (int ii = 0; ii < DECONV_MR; ii++)
+    {
+        uint c = p * DECONV_MR + (uint)ii;
+        if (c < (uint)C) {
+            __global float *o = img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0;
+            float add = has_bias ? bias[bias_off + c] : 0.0f;
+            float16 v0 = shuffle2(even[ii], odd[ii], lo) + add, v1 = shuffle2(even[ii], odd[ii], hi) + add;
+            if (beta != 0.0f) {
+                v0 += beta * vload16(0, o);
+                v1 += beta * vload16(1, o);
+            }
+            vstore16(v0, 0, o);
+            vstore16(v1, 1, o);
+        }
+    }
+}
 
 #define PANEL_MAX 24
 /* The packed path's im2col for a product whose operand is the im2col matrix itself, over the

@@ -152,13 +152,13 @@ clseg_status clseg_ocl_conv_forward(clseg_context *ctx, const void *params, clse
     clseg_status st = check_counts(ctx, "conv2d.forward", p, &s);
     clseg_ocl_gemm_shape shape = forward_gemm(&s, k);
     clseg_ocl_scratch scratch = gemm_scratch(p, ws);
+    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, false))
+        return clseg_ocl_conv_packed_run(ctx, p, false, img, w, bias, feat, ws, scratch);
     float gemm_beta = p->beta;
     if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {
         st = bias_fill(ctx, feat, bias, p->beta);
         gemm_beta = 1.0f;
     }
-    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, false))
-        return clseg_ocl_conv_packed_run(ctx, p, false, img, w, feat, gemm_beta, ws, scratch);
     if (clseg_conv_is_pointwise(&p->g)) {
         return st == CLSEG_STATUS_SUCCESS
                    ? clseg_ocl_gemm_batched(ctx, &shape, 1.0f, mat(w, 0, s.rows), 0, mat(img, 0, s.cols), s.image,
@@ -185,15 +185,8 @@ clseg_status clseg_ocl_conv_backward_data(clseg_context *ctx, const void *params
     clseg_status st = check_counts(ctx, "conv2d.backward_data", p, &s);
     clseg_ocl_gemm_shape shape = data_gemm(&s, k);
     clseg_ocl_scratch scratch = gemm_scratch(p, ws);
-    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, true)) {
-        float gemm_beta = p->beta;
-        if (bias != NULL) {
-            st = bias_fill(ctx, img, bias, p->beta);
-            gemm_beta = 1.0f;
-        }
-        return st == CLSEG_STATUS_SUCCESS ? clseg_ocl_conv_packed_run(ctx, p, true, feat, w, img, gemm_beta, ws, scratch)
-                                          : st;
-    }
+    if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_applies(ctx, &p->g, true))
+        return clseg_ocl_conv_packed_data(ctx, p, feat, w, bias, img, ws, scratch);
     if (clseg_conv_is_pointwise(&p->g)) {
         float gemm_beta = p->beta;
         if (st == CLSEG_STATUS_SUCCESS && bias != NULL) {

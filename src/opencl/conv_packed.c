@@ -4,7 +4,7 @@
 
 #include "opencl/ocl.h"
 
-enum { NR = 16, ALIGN = 16 /* floats */, WGRAD_K = 2 /* as in cl/conv.cl */ };
+enum { NR = 16, ALIGN = 16 /* floats */, WGRAD_K = 2, DECONV_MR = 12 /* as in cl/conv.cl */ };
 
 static size_t round_up(size_t v, size_t to)
 {
@@ -110,12 +110,25 @@ static packed_weights plan_weights(clseg_context *ctx, const clseg_conv_geom *g)
     return pw;
 }
 
+/* U-Net's up-convolution: backward_data of a 2x2 stride-2 kernel without padding, feature rows
+ * of whole 16-value vectors. */
+static bool deconv2_fits(const clseg_conv_geom *g)
+{
+    return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 && g->dh == 1 &&
+           g->dw == 1 && g->h == 2 * g->ho && g->w == 2 * g->wo && g->wo % NR == 0;
+}
+
+static size_t deconv2_panels(const clseg_conv_geom *g)
+{
+    return ((size_t)g->c + DECONV_MR - 1) / DECONV_MR;
+}
+
 bool clseg_ocl_conv_packed_applies(clseg_context *ctx, const clseg_conv_geom *g, bool gradient)
 {
     clseg_conv_geom gg;
     if (clseg_conv_is_pointwise(g) || !clseg_ocl_gemm_is_packed(ctx))
         return false;
-    return gradient ? gradient_geom(g, &gg) && implicit_fits(&gg) : implicit_fits(g);
+    return gradient ? deconv2_fits(g) || (gradient_geom(g, &gg) && implicit_fits(&gg)) : implicit_fits(g);
 }
 
 /* The weight gradient's path: any convolution with an im2col matrix. */
@@ -150,6 +163,10 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
         elems = plan_conv(ctx, g).weight_elems;
     if (clseg_ocl_conv_packed_applies(ctx, g, true) && gradient_geom(g, &gg)) {
         size_t e = plan_conv(ctx, &gg).weight_elems;
+        elems = e > elems ? e : elems;
+    }
+    if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv2_fits(g)) {
+        size_t e = round_up(2 * deconv2_panels(g) * (size_t)g->k * 2 * DECONV_MR, ALIGN);
         elems = e > elems ? e : elems;
     }
     return elems == 0 ? 0 : (elems + ALIGN) * sizeof(float);
@@ -188,10 +205,47 @@ static clseg_status pad_images(clseg_context *ctx, const clseg_conv_geom *g, con
     return clseg_ocl_run(ctx, "conv", "pad_images", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
-clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_params *p, bool gradient,
-                                       const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *out,
-                                       float beta, const clseg_tensor *ws, clseg_ocl_scratch scratch)
+/* image = beta image + the 2x2 stride-2 transposed convolution of feat (+ bias): no col matrix. */
+static clseg_status deconv2(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *feat,
+                            const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img, float beta,
+                            clseg_ocl_scratch scratch)
 {
+    size_t panels = deconv2_panels(g), start = round_up(scratch.offset / sizeof(float), ALIGN);
+    size_t packed = 2 * panels * (size_t)g->k * 2 * DECONV_MR;
+    clseg_status st = (start + packed) * sizeof(float) <= scratch.offset + scratch.bytes
+                          ? CLSEG_STATUS_SUCCESS
+                          : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
+    clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w), {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c), CLSEG_ARG_UINT(panels)};
+    size_t pack_global[3] = {(size_t)g->k, panels, 2};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_run(ctx, "conv", "pack_deconv2_weights", pack, CLSEG_NARGS(pack), 3, pack_global, NULL);
+    const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(panels),  CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
+                            CLSEG_ARG_UINT(bias != NULL), CLSEG_ARG_FLOAT(beta),     CLSEG_ARG_UINT(g->c),
+                            CLSEG_ARG_UINT(g->k),    CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
+    size_t global[3] = {(size_t)g->wo / NR, (size_t)g->h, (size_t)g->n * panels}, one[3] = {1, 1, 1};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_run(ctx, "conv", "deconv2_forward", args, CLSEG_NARGS(args), 3, global, one);
+    return st;
+}
+
+clseg_status clseg_ocl_conv_packed_data(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *feat,
+                                        const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img,
+                                        const clseg_tensor *ws, clseg_ocl_scratch scratch)
+{
+    if (deconv2_fits(&p->g))
+        return deconv2(ctx, &p->g, feat, w, bias, img, p->beta, scratch);
+    return clseg_ocl_conv_packed_run(ctx, p, true, feat, w, bias, img, ws, scratch);
+}
+
+clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_params *p, bool gradient,
+                                       const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *bias,
+                                       const clseg_tensor *out, const clseg_tensor *ws, clseg_ocl_scratch scratch)
+{
+    float beta = p->beta;
+    const clseg_tensor *bias_buf = bias != NULL ? bias : out; /* a valid buffer the kernel ignores */
     clseg_conv_geom g = p->g;
     if (gradient && !gradient_geom(&p->g, &g))
         return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d.backward_data: no stride-1 gradient convolution");
@@ -214,7 +268,8 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
                                 CLSEG_ARG_UINT(ic.hp),     CLSEG_ARG_UINT(ic.wp),
                                 {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
                                 CLSEG_ARG_UINT(ic.panels), CLSEG_ARG_MEM(out),
-                                CLSEG_ARG_UINT(out->offset + first * feature), CLSEG_ARG_FLOAT(beta),
+                                CLSEG_ARG_UINT(out->offset + first * feature), CLSEG_ARG_TENSOR(bias_buf),
+                                CLSEG_ARG_UINT(bias != NULL),  CLSEG_ARG_FLOAT(beta),
                                 CLSEG_ARG_UINT(g.c),       CLSEG_ARG_UINT(g.k),
                                 CLSEG_ARG_UINT(g.ho),      CLSEG_ARG_UINT(g.wo),
                                 CLSEG_ARG_UINT(g.kh),      CLSEG_ARG_UINT(g.kw),

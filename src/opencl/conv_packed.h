@@ -24,12 +24,19 @@ size_t clseg_ocl_conv_packed_col_elems(clseg_context *ctx, const clseg_conv_geom
 /* Scratch bytes for the packed (and, for the gradient, flipped) weights, alignment included. */
 size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_geom *g);
 
-/* out = beta out + the convolution of src: src is the image side and out the feature side, or,
- * with gradient, src the feature-side gradient and out the image-side one. col is the im2col
- * chunk (p->col_images images of p->col_elems), scratch the rest of the workspace. */
+/* out = p->beta out + the convolution of src + bias (NULL: none): src is the image side and out
+ * the feature side, or, with gradient, src the feature-side gradient and out the image-side one.
+ * ws's col region (p->col_images images of p->col_elems) takes the padded images, scratch (the
+ * rest of the workspace) the packed weights. */
 clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_params *p, bool gradient,
-                                       const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *out,
-                                       float beta, const clseg_tensor *ws, clseg_ocl_scratch scratch);
+                                       const clseg_tensor *src, const clseg_tensor *w, const clseg_tensor *bias,
+                                       const clseg_tensor *out, const clseg_tensor *ws, clseg_ocl_scratch scratch);
+
+/* backward_data on this path: image = beta image + the convolution's transpose of feat, + bias
+ * (NULL: none); U-Net's 2x2 stride-2 up-convolution without a col matrix. */
+clseg_status clseg_ocl_conv_packed_data(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *feat,
+                                        const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img,
+                                        const clseg_tensor *ws, clseg_ocl_scratch scratch);
 
 /* dW = beta dW + sum over the images of feature_grad x im2col(image)^T, a chunk of images as
  * one product (the order of the sum depends only on the shapes). */
