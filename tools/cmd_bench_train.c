@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clseg bench train [--model M] [--size S] [--batch B] [--steps N] [--base N]\n"
-               "                         [--device SEL] [--json FILE]\n\n"
+               "                         [--no-cold] [--device SEL] [--json FILE]\n\n"
                "Trains the model on synthetic batches (Adam, BCE+Dice) and reports training and\n"
                "inference images/s (medians of N timed steps after a warm-up step), the time from\n"
                "creating the device context to the end of the first training step with an empty\n"
@@ -24,6 +24,8 @@ static void usage(FILE *f)
                "  --batch B      images per step (default 8)\n"
                "  --steps N      timed steps, training and inference each (default 3)\n"
                "  --base N       the model's width (default: its own)\n"
+               "  --no-cold      skip the cold-cache run: time with the usual kernel cache\n"
+               "                 (for repeated measurements; the JSON then has no first_step_cold_s)\n"
                "  --device SEL   the device (see 'clseg devices')\n"
                "  --json FILE    also write the figures as JSON (train_images_per_s,\n"
                "                 infer_images_per_s, first_step_s, peak_memory_bytes, ...)\n");
@@ -143,18 +145,21 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
     return st == CLSEG_STATUS_SUCCESS ? CLI_OK : CLI_FAILED;
 }
 
+/* cold NULL (--no-cold): no first_step_cold_s */
 static int write_json(const char *path, const bench_setup *s, const bench_result *cold, const bench_result *warm)
 {
-    char text[2048];
+    char text[2048], cold_line[64] = "";
+    if (cold != NULL)
+        snprintf(cold_line, sizeof cold_line, "  \"first_step_cold_s\": %.6g,\n", cold->first_step_s);
     int len = snprintf(text, sizeof text,
                        "{\n  \"model\": \"%s\",\n  \"size\": %lld,\n  \"batch\": %lld,\n  \"steps\": %d,\n"
                        "  \"device\": \"%s\",\n  \"train_images_per_s\": %.6g,\n  \"infer_images_per_s\": %.6g,\n"
                        "  \"train_step_s\": %.6g,\n  \"infer_step_s\": %.6g,\n  \"first_step_s\": %.6g,\n"
-                       "  \"first_step_cold_s\": %.6g,\n  \"first_step_warm_s\": %.6g,\n"
+                       "%s  \"first_step_warm_s\": %.6g,\n"
                        "  \"peak_memory_bytes\": %llu\n}\n",
                        s->cfg.name, (long long)s->shape.h, (long long)s->shape.n, s->steps, warm->device,
                        warm->train_images_per_s, warm->infer_images_per_s, warm->train_step_s, warm->infer_step_s,
-                       warm->first_step_s, cold->first_step_s, warm->first_step_s,
+                       warm->first_step_s, cold_line, warm->first_step_s,
                        (unsigned long long)warm->peak_memory_bytes);
     const void *parts[] = {text};
     size_t sizes[] = {(size_t)len};
@@ -167,13 +172,43 @@ static int write_json(const char *path, const bench_setup *s, const bench_result
     return CLI_OK;
 }
 
+/* The table; cold NULL: the cold-cache line is left out. */
+static void print_results(const bench_setup *s, const bench_result *cold, const bench_result *warm)
+{
+    char mem[32];
+    printf("device                 %s\n", warm->device);
+    printf("training               %.3f images/s (%.3f s per step, median of %d)\n", warm->train_images_per_s,
+           warm->train_step_s, s->steps);
+    printf("inference              %.3f images/s (%.3f s per batch, median of %d)\n", warm->infer_images_per_s,
+           warm->infer_step_s, s->steps);
+    if (cold != NULL)
+        printf("first step, cold cache %.2f s (context, kernel builds, plan, one step)\n", cold->first_step_s);
+    printf("first step, warm cache %.2f s\n", warm->first_step_s);
+    printf("peak device memory     %s\n", cli_bytes(mem, sizeof mem, warm->peak_memory_bytes));
+}
+
+/* --no-cold: one timed run on the usual kernel cache, for measurements repeated in turns. */
+static int warm_only(const cli_common *common, const bench_setup *s, const char *json)
+{
+    bench_result warm = {0};
+    printf("clseg bench train: %s at %lldx%lld, batch %lld (usual kernel cache)\n", s->cfg.name,
+           (long long)s->shape.h, (long long)s->shape.w, (long long)s->shape.n);
+    fflush(stdout);
+    int rc = run_once(common, NULL, s, true, &warm);
+    if (rc != CLI_OK)
+        return rc;
+    print_results(s, NULL, &warm);
+    return json != NULL ? write_json(json, s, NULL, &warm) : CLI_OK;
+}
+
 int cmd_bench_train(int argc, char **argv)
 {
     cli_common common = {0};
-    static const char *const names[] = {"--model", "--size", "--batch", "--steps", "--base", "--json"};
-    static const cli_spec spec = {"bench", names, 6, 0, usage};
+    static const char *const names[] = {"--model", "--size", "--batch", "--steps", "--base", "--json", "--no-cold"};
+    static const cli_spec spec = {"bench", names, 6, 1, usage};
     const char *model = "unet", *json = NULL;
     unsigned long long size = 256, batch = 8, steps = 3, base = 0;
+    bool no_cold = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
         int k = cli_next_arg(&spec, argc, argv, &i, &common, &value);
@@ -192,8 +227,10 @@ int cmd_bench_train(int argc, char **argv)
             ok = cli_parse_uint("bench", arg, value, 1, 64, &steps);
         else if (k == 4)
             ok = cli_parse_uint("bench", arg, value, 1, 4096, &base);
-        else
+        else if (k == 5)
             json = value;
+        else
+            no_cold = true;
         if (!ok)
             return CLI_USAGE;
     }
@@ -205,6 +242,8 @@ int cmd_bench_train(int argc, char **argv)
     if (base)
         s.cfg.base = (int64_t)base;
     s.shape = (clseg_shape){(int64_t)batch, s.cfg.in_channels, (int64_t)size, (int64_t)size};
+    if (no_cold)
+        return warm_only(&common, &s, json);
     char cache[] = "/tmp/clseg-bench-cache-XXXXXX";
     if (mkdtemp(cache) == NULL) {
         cli_error("bench: cannot create a temporary kernel cache folder in /tmp");
@@ -228,14 +267,6 @@ int cmd_bench_train(int argc, char **argv)
         cli_error("bench: could not remove %s", cache);
     if (rc != CLI_OK)
         return rc;
-    char mem[32];
-    printf("device                 %s\n", warm.device);
-    printf("training               %.3f images/s (%.3f s per step, median of %d)\n", warm.train_images_per_s,
-           warm.train_step_s, s.steps);
-    printf("inference              %.3f images/s (%.3f s per batch, median of %d)\n", warm.infer_images_per_s,
-           warm.infer_step_s, s.steps);
-    printf("first step, cold cache %.2f s (context, kernel builds, plan, one step)\n", cold.first_step_s);
-    printf("first step, warm cache %.2f s\n", warm.first_step_s);
-    printf("peak device memory     %s\n", cli_bytes(mem, sizeof mem, warm.peak_memory_bytes));
+    print_results(&s, &cold, &warm);
     return json != NULL ? write_json(json, &s, &cold, &warm) : CLI_OK;
 }

@@ -459,12 +459,23 @@ def csv_of(kind, allowed=None):
     return parse
 
 
-def clseg_command(clseg, model, size, batch, steps, json_path, device=None):
+def clseg_command(clseg, model, size, batch, steps, json_path, device=None, cold=True):
     cmd = [clseg, "bench", "train", "--model", model, "--size", str(size), "--batch", str(batch),
            "--steps", str(steps), "--json", json_path]
     if device:
         cmd += ["--device", device]
+    if not cold:
+        cmd += ["--no-cold"]
     return cmd
+
+
+def median_of_rounds(results):
+    """The first round's figures with the images/s replaced by the medians over all rounds."""
+    merged = dict(results[0])
+    for key in ("train_images_per_s", "infer_images_per_s"):
+        merged[key] = statistics.median(r[key] for r in results)
+        merged[key + "_rounds"] = [r[key] for r in results]
+    return merged
 
 
 def pytorch_command(model, size, batch, steps, threads, json_path):
@@ -523,6 +534,9 @@ def compare(argv):
                     help="PyTorch's threads (default: every core, as PoCL uses)")
     ap.add_argument("--device", help="clseg's --device SEL")
     ap.add_argument("--json", help="also write every pair of results here")
+    ap.add_argument("--rounds", type=positive, default=1,
+                    help="measure each pair this many times, in turns, and report the medians (rounds after "
+                         "the first skip clseg's cold start: `bench train --no-cold`)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args(argv)
     rows, failed = [], 0
@@ -530,26 +544,35 @@ def compare(argv):
         for model in a.models:
             for size in a.sizes:
                 cj, pj = os.path.join(tmp, "clseg.json"), os.path.join(tmp, "pytorch.json")
-                cc = clseg_command(a.clseg, model, size, a.batch, a.steps, cj, a.device)
-                pc = pytorch_command(model, size, a.batch, a.steps, a.threads, pj)
+                cs, ps = [], []
+                for r in range(a.rounds):
+                    cc = clseg_command(a.clseg, model, size, a.batch, a.steps, cj, a.device, cold=r == 0)
+                    pc = pytorch_command(model, size, a.batch, a.steps, a.threads, pj)
+                    if a.dry_run:
+                        print(" ".join(cc))
+                        print(" ".join(pc))
+                        continue
+                    c = run_json(cc, cj)
+                    p = run_json(pc, pj) if c is not None else None
+                    if c is None or p is None:
+                        break
+                    cs.append(c)
+                    ps.append(p)
                 if a.dry_run:
-                    print(" ".join(cc))
-                    print(" ".join(pc))
                     continue
-                c = run_json(cc, cj)
-                p = run_json(pc, pj) if c is not None else None
-                if c is None or p is None:
-                    failed += 1
+                if len(cs) == a.rounds:
+                    rows.append((median_of_rounds(cs), median_of_rounds(ps)))
                 else:
-                    rows.append((c, p))
+                    failed += 1
     if a.dry_run:
         return 0
     if rows:
         print()
         print(markdown_table(rows))
         print()
-        print("Ratios are clseg / PyTorch images per second (above 1: clseg is faster). Memory: clseg's "
-              "peak device buffers, PyTorch's whole process's peak RSS.")
+        print("Ratios are clseg / PyTorch images per second (above 1: clseg is faster)%s. Memory: clseg's "
+              "peak device buffers, PyTorch's whole process's peak RSS." %
+              (", medians of %d rounds taken in turns" % a.rounds if a.rounds > 1 else ""))
     if failed:
         sys.stderr.write("compare: %d of %d measurements failed (see above)\n" % (failed, failed + len(rows)))
     if a.json:
