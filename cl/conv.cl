@@ -10,6 +10,9 @@
 #ifndef CONV_TILE
 #define CONV_TILE 0 /* implicit GEMM tile, channels x outputs: 0 picks per layer, 1: 16x16, 2: 24x16, 3: 8x32, 4: 12x32 */
 #endif
+#ifndef CONV_FIXED_TAPS
+#define CONV_FIXED_TAPS 1 /* 1: 3x3 convolutions take the implicit GEMM built for 3x3 taps */
+#endif
 #ifndef CONV_REDUCE_WG
 #define CONV_REDUCE_WG 64 /* work-group size of both bias-gradient stages; a power of two */
 #endif
@@ -82,8 +85,8 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
  * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks); outputs 8 or 4 wide
  * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. The
  * bias (has_bias) is added as the sums are stored, not in a pass of its own. */
-#define CONV_IMPLICIT(MR, NV)                                                                                        \
-    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_implicit_##MR##x##NV(                         \
+#define CONV_IMPLICIT_TAPS(MR, NV, NAME, TH, TW)                                                                                        \
+    __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void NAME(                         \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
         uint panels, __global float *out, uint out_off, __global const float *bias, uint bias_off, int has_bias,     \
         float beta, int C, int K, int Ho, int Wo, int KH, int KW, int SH, int SW, int DH, int DW, uint rpt)          \
@@ -95,9 +98,9 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
         float16 acc[MR * NV];                                                                                        \
         _Pragma("unroll") for (int i = 0; i < MR * NV; i++) acc[i] = (float16)(0.0f);                                \
         for (int c = 0; c < C; c++)                                                                                  \
-            for (int i = 0; i < KH; i++) {                                                                           \
+            for (int i = 0; i < TH; i++) {                                                                           \
                 __global const float *row = img + ((size_t)c * Hp + (uint)(i * DH)) * Wp;                            \
-                for (int j = 0; j < KW; j++, w += MR) {                                                              \
+                for (int j = 0; j < TW; j++, w += MR) {                                                              \
                     float16 v[NV];                                                                                   \
                     _Pragma("unroll") for (int u = 0; u < NV; u++)                                                   \
                     {                                                                                                \
@@ -141,6 +144,11 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
             }                                                                                                        \
         }                                                                                                            \
     }
+
+/* The taps' loops with the kernel's own sizes, and with 3x3 fixed so that LLVM unrolls them */
+#define CONV_IMPLICIT(MR, NV)                                                                                        \
+    CONV_IMPLICIT_TAPS(MR, NV, conv_implicit_##MR##x##NV, KH, KW)                                                    \
+    CONV_IMPLICIT_TAPS(MR, NV, conv_implicit3x3_##MR##x##NV, 3, 3)
 
 CONV_IMPLICIT(16, 1)
 CONV_IMPLICIT(24, 1)

@@ -259,8 +259,9 @@ START_TEST(test_batch_in_chunks_exact)
 }
 END_TEST
 
-/* Every tile shape of the CPU devices' implicit GEMM (CONV_TILE, cl/conv.cl) and both forced
- * panel heights (GEMM_MR) give the reference's results exactly: `clseg tune` may pick any of
+/* Every tile shape of the CPU devices' implicit GEMM (CONV_TILE, cl/conv.cl), both forced panel
+ * heights (GEMM_MR) and the kernel for any taps instead of the one for 3x3 (CONV_FIXED_TAPS)
+ * give the reference's results exactly: `clseg tune` may pick any of
  * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
  * stride 1 and 2, dilation, K not a multiple of any tile, rows of whole 16-output vectors for
  * the implicit weight gradient, outputs 8 and 4 wide (2 and 4 rows per vector), and the 2x2
@@ -277,7 +278,8 @@ START_TEST(test_every_tile_exact)
                         {{3, 5, 4, 4}, 26, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{2, 7, 4, 16}, 13, DESC(2, 2, 2, 0, 1, 0, 1)}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
-    const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24"};
+    const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
+                              "conv.CONV_FIXED_TAPS=0"};
     for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
         results b = run_layer(ref, &ls[i], 0.5f);
         for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {

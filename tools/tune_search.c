@@ -166,6 +166,7 @@ static const candidate_rule rules[] = {
     {"GEMM_MR", false, {0, 16, 24}, 3, {0, 16}},
     {"CONV_TILE", false, {0, 1, 2, 3, 4}, 5, {0, 3}},
     {"NORM_SERIAL", false, {1, 0}, 2, {1, 0}},
+    {"CONV_FIXED_TAPS", false, {1, 0}, 2, {1, 0}},
     {"_WG", true, {16, 32, 64, 128, 256}, 5, {32, 64}},
     {"_GROUPS", true, {8, 16, 32, 64, 128}, 5, {16, 64}},
     {"_CHUNKS", true, {1, 2, 4, 8, 16, 32}, 6, {4, 16}},

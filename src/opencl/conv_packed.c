@@ -280,8 +280,12 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
         if (st == CLSEG_STATUS_SUCCESS)
         {
             char kernel[32];
-            snprintf(kernel, sizeof kernel, "conv_implicit_%ux%u", ic.mr, ic.nv);
-            st = clseg_ocl_run(ctx, "conv", kernel, conv, CLSEG_NARGS(conv), 3, global, one);
+            long fixed = 0;
+            st = clseg_ocl_tunable(ctx, "conv", "CONV_FIXED_TAPS", &fixed);
+            snprintf(kernel, sizeof kernel, "conv_implicit%s_%ux%u", fixed == 1 && g.kh == 3 && g.kw == 3 ? "3x3" : "",
+                     ic.mr, ic.nv);
+            if (st == CLSEG_STATUS_SUCCESS)
+                st = clseg_ocl_run(ctx, "conv", kernel, conv, CLSEG_NARGS(conv), 3, global, one);
         }
     }
     return st;
