@@ -13,7 +13,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: clseg tune [--device SEL] [--quick] [--dry-run] [-v]\n"
+    fprintf(f, "usage: clseg tune [--device SEL] [--only PROGRAMS] [--quick] [--dry-run] [-v]\n"
                "       clseg tune --show | --reset [--device SEL]\n\n"
                "Searches the kernels' tunables (work-group sizes, reduction widths, the matrix-product\n"
                "kernels) on the device, one at a time: each candidate builds the kernels afresh and times\n"
@@ -22,6 +22,8 @@ static void usage(FILE *f)
                "file, which every later run on this device and driver reads ($CLSEG_TUNED_DIR, default\n"
                "~/.config/clseg/tuned). $CLSEG_TUNABLES still overrides it.\n\n"
                "  --device SEL   the device to tune (see 'clseg devices')\n"
+               "  --only P,...   search only these kernel programs (gemm, conv, norm, activation, pool,\n"
+               "                 upsample, basic, loss, optim); the file then holds only their values\n"
                "  --quick        tiny shapes and two candidates per tunable (a smoke test, not a tune)\n"
                "  --dry-run      search and print, but neither check nor write anything\n"
                "  --show         print every tunable's value on the device and where it comes from\n"
@@ -128,7 +130,7 @@ static double seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int tune(const cli_common *common, bool quick, bool dry_run)
+static int tune(const cli_common *common, bool quick, bool dry_run, const char *only)
 {
     clseg_context *ctx = device_context(common, "");
     if (ctx == NULL)
@@ -149,7 +151,7 @@ static int tune(const cli_common *common, bool quick, bool dry_run)
     printf("median of %d runs after a warm-up; a value is kept when at least 3%% faster\n", quick ? 3 : 7);
     double t0 = seconds();
     clseg_tunable_settings *chosen = malloc(sizeof *chosen);
-    if (chosen == NULL || !tune_search(common, quick, chosen)) {
+    if (chosen == NULL || !tune_search(common, quick, only, chosen)) {
         free(chosen);
         return CLI_FAILED;
     }
@@ -178,10 +180,11 @@ static int tune(const cli_common *common, bool quick, bool dry_run)
 
 int cmd_tune(int argc, char **argv)
 {
-    static const char *const names[] = {"--quick", "--dry-run", "--show", "--reset"};
-    const cli_spec spec = {"tune", names, 0, 4, usage};
+    static const char *const names[] = {"--only", "--quick", "--dry-run", "--show", "--reset"};
+    const cli_spec spec = {"tune", names, 1, 4, usage};
     cli_common common = {0};
-    bool flag[4] = {false};
+    bool flag[5] = {false};
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
         int k = cli_next_arg(&spec, argc, argv, &i, &common, &value);
@@ -189,11 +192,15 @@ int cmd_tune(int argc, char **argv)
             return CLI_OK;
         if (k == CLI_ARG_BAD)
             return CLI_USAGE;
-        if (k >= 0)
+        if (k == 0)
+            only = value;
+        else if (k > 0)
             flag[k] = true;
     }
-    bool quick = flag[0], dry_run = flag[1], show_only = flag[2], reset_only = flag[3];
-    if (show_only + reset_only + (quick || dry_run) > 1) {
+    bool quick = flag[1], dry_run = flag[2], show_only = flag[3], reset_only = flag[4];
+    if (only != NULL && !tune_programs_known(only))
+        return CLI_USAGE;
+    if (show_only + reset_only + (quick || dry_run || only != NULL) > 1) {
         cli_error("tune: --show and --reset go alone (with --device)");
         return CLI_USAGE;
     }
@@ -201,5 +208,5 @@ int cmd_tune(int argc, char **argv)
         return show(&common);
     if (reset_only)
         return reset(&common);
-    return tune(&common, quick, dry_run);
+    return tune(&common, quick, dry_run, only);
 }

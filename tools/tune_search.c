@@ -287,7 +287,36 @@ static bool has_workload(const char *program)
     return false;
 }
 
-bool tune_search(const cli_common *common, bool quick, clseg_tunable_settings *chosen)
+/* Whether program is one of the comma-separated names in list. */
+static bool in_list(const char *list, const char *program)
+{
+    size_t n = strlen(program);
+    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, program, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+bool tune_programs_known(const char *list)
+{
+    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        const char *program = NULL;
+        for (size_t k = 0; !found && (program = tune_workload_program(k)) != NULL; k++)
+            found = strlen(program) == n && strncmp(p, program, n) == 0;
+        if (!found) {
+            char names[256] = "";
+            for (size_t k = 0; (program = tune_workload_program(k)) != NULL; k++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", program);
+            cli_error("tune: --only: no program '%.*s' to tune (there are: %s)", (int)n, p, names);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool tune_search(const cli_common *common, bool quick, const char *only, clseg_tunable_settings *chosen)
 {
     search *s = calloc(1, sizeof *s);
     clseg_tunable_info *infos = calloc(MAX_INFOS, sizeof *infos);
@@ -300,6 +329,8 @@ bool tune_search(const cli_common *common, bool quick, clseg_tunable_settings *c
     chosen->count = 0;
     const char *program = NULL;
     for (size_t k = 0; ok && (program = tune_workload_program(k)) != NULL; k++) {
+        if (only != NULL && !in_list(only, program))
+            continue;
         printf("\n%s: %s\n", program, tune_workload_describe(program, quick));
         for (size_t i = 0; ok && i < count; i++) {
             if (strcmp(infos[i].program, program) != 0)
@@ -310,7 +341,7 @@ bool tune_search(const cli_common *common, bool quick, clseg_tunable_settings *c
                 clseg_tunable_settings_put(chosen, best_of(s, program, infos[i].name));
         }
     }
-    for (size_t i = 0; ok && i < count; i++)
+    for (size_t i = 0; ok && only == NULL && i < count; i++)
         if (!has_workload(infos[i].program))
             printf("\n%s.%s = %ld (no workload times the program %s: not searched)\n", infos[i].program, infos[i].name,
                    infos[i].value, infos[i].program);

@@ -19,8 +19,12 @@ void tune_settings_text(const clseg_tunable_settings *s, char *buf, size_t size)
 /* Coordinate search from the built-in values (the tuned file and $CLSEG_TUNABLES left out):
  * for each program with a workload, each tunable in turn takes the candidate that runs the
  * workload fastest, kept only when at least 3% faster than the best so far. Prints a table per
- * tunable. *chosen receives the value of every tunable searched. False after a failure
- * (printed). */
-bool tune_search(const cli_common *common, bool quick, clseg_tunable_settings *chosen);
+ * tunable. only (NULL: all) names the programs to search, comma-separated. *chosen receives the
+ * value of every tunable searched. False after a failure (printed). */
+bool tune_search(const cli_common *common, bool quick, const char *only, clseg_tunable_settings *chosen);
+
+/* Whether every name in the comma-separated list is a program with a workload; prints the ones
+ * there are otherwise. */
+bool tune_programs_known(const char *list);
 
 #endif
