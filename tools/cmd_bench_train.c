@@ -159,8 +159,7 @@ static int write_json(const char *path, const bench_setup *s, const bench_result
                        "  \"peak_memory_bytes\": %llu\n}\n",
                        s->cfg.name, (long long)s->shape.h, (long long)s->shape.n, s->steps, warm->device,
                        warm->train_images_per_s, warm->infer_images_per_s, warm->train_step_s, warm->infer_step_s,
-                       warm->first_step_s, cold_line, warm->first_step_s,
-                       (unsigned long long)warm->peak_memory_bytes);
+                       warm->first_step_s, cold_line, warm->first_step_s, (unsigned long long)warm->peak_memory_bytes);
     const void *parts[] = {text};
     size_t sizes[] = {(size_t)len};
     char err[1024];
@@ -191,8 +190,8 @@ static void print_results(const bench_setup *s, const bench_result *cold, const 
 static int warm_only(const cli_common *common, const bench_setup *s, const char *json)
 {
     bench_result warm = {0};
-    printf("clseg bench train: %s at %lldx%lld, batch %lld (usual kernel cache)\n", s->cfg.name,
-           (long long)s->shape.h, (long long)s->shape.w, (long long)s->shape.n);
+    printf("clseg bench train: %s at %lldx%lld, batch %lld (usual kernel cache)\n", s->cfg.name, (long long)s->shape.h,
+           (long long)s->shape.w, (long long)s->shape.n);
     fflush(stdout);
     int rc = run_once(common, NULL, s, true, &warm);
     if (rc != CLI_OK)

@@ -83,8 +83,8 @@ int64_t clseg_ocl_conv_col_elems(const clseg_context *ctx, const clseg_conv_geom
 /* What the workspace holds after the im2col chunk and the bias partials (ops/conv.c). */
 static clseg_ocl_scratch gemm_scratch(const clseg_conv_params *p, const clseg_tensor *ws)
 {
-    size_t used = (size_t)(p->col_images * p->col_elems) +
-                  (size_t)(p->g.c > p->g.k ? p->g.c : p->g.k) * CLSEG_CONV_BIAS_PARTIALS;
+    size_t used =
+        (size_t)(p->col_images * p->col_elems) + (size_t)(p->g.c > p->g.k ? p->g.c : p->g.k) * CLSEG_CONV_BIAS_PARTIALS;
     if (ws == NULL || clseg_tensor_numel(ws) <= used)
         return (clseg_ocl_scratch){NULL, 0, 0};
     return (clseg_ocl_scratch){mem_of(ws), (ws->offset + used) * sizeof(float),

@@ -70,8 +70,7 @@ static bool implicit_fits(const clseg_conv_geom *g)
  * at every size (24-34 against 70-110). */
 static bool implicit_weights_fit(const clseg_conv_geom *g)
 {
-    return g->kh == 3 && g->kw == 3 && (g->wo % NR == 0 || g->wo < NR) && rows_fit(g) &&
-           g->n * g->ho * g->wo >= 8192;
+    return g->kh == 3 && g->kw == 3 && (g->wo % NR == 0 || g->wo < NR) && rows_fit(g) && g->n * g->ho * g->wo >= 8192;
 }
 
 /* The stride-1 convolution that backward_data is: from the feature side (K, Ho, Wo) to the
@@ -90,9 +89,9 @@ static bool gradient_geom(const clseg_conv_geom *g, clseg_conv_geom *out)
  * gradient's rows are both written as panels over that k. */
 typedef struct packed_weights {
     clseg_ocl_packing plan;
-    size_t rows, pixels;     /* R and P */
-    unsigned col_width;      /* panel width on the im2col side */
-    unsigned grad_width;     /* ... and on the feature-gradient side */
+    size_t rows, pixels;        /* R and P */
+    unsigned col_width;         /* panel width on the im2col side */
+    unsigned grad_width;        /* ... and on the feature-gradient side */
     size_t col_rows, grad_rows; /* R and K rounded up to whole panels */
 } packed_weights;
 
@@ -182,8 +181,8 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
 static clseg_status pack_flipped_weights(clseg_context *ctx, const clseg_conv_geom *g, const implicit_conv *ic,
                                          const clseg_tensor *w, clseg_ocl_panels dst)
 {
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(w),       {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
-                            CLSEG_ARG_UINT(g->k),      CLSEG_ARG_UINT(g->c),       CLSEG_ARG_UINT(g->kh * g->kw),
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(w),   {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
+                            CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->c),       CLSEG_ARG_UINT(g->kh * g->kw),
                             CLSEG_ARG_UINT(ic->mr)};
     size_t global[2] = {(size_t)(g->k * g->kh * g->kw), ic->panels};
     return clseg_ocl_run(ctx, "conv", "pack_flipped_weights", args, CLSEG_NARGS(args), 2, global, NULL);
@@ -195,11 +194,16 @@ static clseg_status pad_images(clseg_context *ctx, const clseg_conv_geom *g, con
                                const clseg_tensor *src, size_t first, size_t images, const clseg_tensor *ws)
 {
     size_t image = (size_t)(g->c * g->h * g->w);
-    clseg_ocl_arg args[] = {CLSEG_ARG_MEM(src),     CLSEG_ARG_UINT(src->offset + first * image),
-                            CLSEG_ARG_MEM(ws),      CLSEG_ARG_UINT(ws->offset),
-                            CLSEG_ARG_UINT(ic->hp), CLSEG_ARG_UINT(ic->wp),
-                            CLSEG_ARG_UINT(images * (size_t)g->c), CLSEG_ARG_UINT(g->h),
-                            CLSEG_ARG_UINT(g->w),   CLSEG_ARG_UINT(g->ph),
+    clseg_ocl_arg args[] = {CLSEG_ARG_MEM(src),
+                            CLSEG_ARG_UINT(src->offset + first * image),
+                            CLSEG_ARG_MEM(ws),
+                            CLSEG_ARG_UINT(ws->offset),
+                            CLSEG_ARG_UINT(ic->hp),
+                            CLSEG_ARG_UINT(ic->wp),
+                            CLSEG_ARG_UINT(images * (size_t)g->c),
+                            CLSEG_ARG_UINT(g->h),
+                            CLSEG_ARG_UINT(g->w),
+                            CLSEG_ARG_UINT(g->ph),
                             CLSEG_ARG_UINT(g->pw)};
     size_t global[3] = {ic->wp, ic->hp, images * (size_t)g->c};
     return clseg_ocl_run(ctx, "conv", "pad_images", args, CLSEG_NARGS(args), 3, global, NULL);
@@ -215,16 +219,16 @@ static clseg_status deconv2(clseg_context *ctx, const clseg_conv_geom *g, const 
     clseg_status st = (start + packed) * sizeof(float) <= scratch.offset + scratch.bytes
                           ? CLSEG_STATUS_SUCCESS
                           : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
-    clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w), {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
-                            CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c), CLSEG_ARG_UINT(panels)};
+    clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c),           CLSEG_ARG_UINT(panels)};
     size_t pack_global[3] = {(size_t)g->k, panels, 2};
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_run(ctx, "conv", "pack_deconv2_weights", pack, CLSEG_NARGS(pack), 3, pack_global, NULL);
     const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
-                            CLSEG_ARG_UINT(panels),  CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
-                            CLSEG_ARG_UINT(bias != NULL), CLSEG_ARG_FLOAT(beta),     CLSEG_ARG_UINT(g->c),
-                            CLSEG_ARG_UINT(g->k),    CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),       {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(panels),       CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
+                            CLSEG_ARG_UINT(bias != NULL), CLSEG_ARG_FLOAT(beta),          CLSEG_ARG_UINT(g->c),
+                            CLSEG_ARG_UINT(g->k),         CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
     size_t global[3] = {(size_t)g->wo / NR, (size_t)g->h, (size_t)g->n * panels}, one[3] = {1, 1, 1};
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_run(ctx, "conv", "deconv2_forward", args, CLSEG_NARGS(args), 3, global, one);
@@ -253,9 +257,10 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
     size_t start = round_up(scratch.offset / sizeof(float), ALIGN);
     size_t feature = (size_t)(g.k * g.ho * g.wo);
     clseg_ocl_matrix weights = {clseg_tensor_buffer(w)->mem, w->offset, ic.rows};
-    clseg_status st = (start + ic.weight_elems) * sizeof(float) <= scratch.offset + scratch.bytes
-                          ? clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems)
-                          : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
+    clseg_status st =
+        (start + ic.weight_elems) * sizeof(float) <= scratch.offset + scratch.bytes
+            ? clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems)
+            : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
     clseg_ocl_panels packed_w = {scratch.mem, start, 0};
     if (st == CLSEG_STATUS_SUCCESS)
         st = gradient ? pack_flipped_weights(ctx, &p->g, &ic, w, packed_w)
@@ -264,21 +269,31 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
         size_t images = n - first < chunk ? n - first : chunk;
         st = pad_images(ctx, &g, &ic, src, first, images, ws);
-        clseg_ocl_arg conv[] = {CLSEG_ARG_MEM(ws),         CLSEG_ARG_UINT(ws->offset),
-                                CLSEG_ARG_UINT(ic.hp),     CLSEG_ARG_UINT(ic.wp),
-                                {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
-                                CLSEG_ARG_UINT(ic.panels), CLSEG_ARG_MEM(out),
-                                CLSEG_ARG_UINT(out->offset + first * feature), CLSEG_ARG_TENSOR(bias_buf),
-                                CLSEG_ARG_UINT(bias != NULL),  CLSEG_ARG_FLOAT(beta),
-                                CLSEG_ARG_UINT(g.c),       CLSEG_ARG_UINT(g.k),
-                                CLSEG_ARG_UINT(g.ho),      CLSEG_ARG_UINT(g.wo),
-                                CLSEG_ARG_UINT(g.kh),      CLSEG_ARG_UINT(g.kw),
-                                CLSEG_ARG_UINT(g.sh),      CLSEG_ARG_UINT(g.sw),
-                                CLSEG_ARG_UINT(g.dh),      CLSEG_ARG_UINT(g.dw),
+        clseg_ocl_arg conv[] = {CLSEG_ARG_MEM(ws),
+                                CLSEG_ARG_UINT(ws->offset),
+                                CLSEG_ARG_UINT(ic.hp),
+                                CLSEG_ARG_UINT(ic.wp),
+                                {sizeof(cl_mem), &scratch.mem},
+                                CLSEG_ARG_UINT(start),
+                                CLSEG_ARG_UINT(ic.panels),
+                                CLSEG_ARG_MEM(out),
+                                CLSEG_ARG_UINT(out->offset + first * feature),
+                                CLSEG_ARG_TENSOR(bias_buf),
+                                CLSEG_ARG_UINT(bias != NULL),
+                                CLSEG_ARG_FLOAT(beta),
+                                CLSEG_ARG_UINT(g.c),
+                                CLSEG_ARG_UINT(g.k),
+                                CLSEG_ARG_UINT(g.ho),
+                                CLSEG_ARG_UINT(g.wo),
+                                CLSEG_ARG_UINT(g.kh),
+                                CLSEG_ARG_UINT(g.kw),
+                                CLSEG_ARG_UINT(g.sh),
+                                CLSEG_ARG_UINT(g.sw),
+                                CLSEG_ARG_UINT(g.dh),
+                                CLSEG_ARG_UINT(g.dw),
                                 CLSEG_ARG_UINT(ic.rpt)};
         size_t global[3] = {ic.tiles, (size_t)g.ho / ic.rpt, images * ic.panels}, one[3] = {1, 1, 1};
-        if (st == CLSEG_STATUS_SUCCESS)
-        {
+        if (st == CLSEG_STATUS_SUCCESS) {
             char kernel[32];
             long fixed = 0;
             st = clseg_ocl_tunable(ctx, "conv", "CONV_FIXED_TAPS", &fixed);
@@ -301,15 +316,15 @@ static clseg_status implicit_weights(clseg_context *ctx, const clseg_conv_params
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
         size_t images = n - first < chunk ? n - first : chunk;
         st = pad_images(ctx, g, &ic, img, first, images, ws);
-        clseg_ocl_arg args[] = {CLSEG_ARG_MEM(ws),     CLSEG_ARG_UINT(ws->offset),
-                                CLSEG_ARG_UINT(ic.hp), CLSEG_ARG_UINT(ic.wp),
-                                CLSEG_ARG_MEM(grad),   CLSEG_ARG_UINT(grad->offset + first * feature),
-                                CLSEG_ARG_TENSOR(dw),  CLSEG_ARG_FLOAT(first == 0 ? p->beta : 1.0f),
+        clseg_ocl_arg args[] = {CLSEG_ARG_MEM(ws),      CLSEG_ARG_UINT(ws->offset),
+                                CLSEG_ARG_UINT(ic.hp),  CLSEG_ARG_UINT(ic.wp),
+                                CLSEG_ARG_MEM(grad),    CLSEG_ARG_UINT(grad->offset + first * feature),
+                                CLSEG_ARG_TENSOR(dw),   CLSEG_ARG_FLOAT(first == 0 ? p->beta : 1.0f),
                                 CLSEG_ARG_UINT(images), CLSEG_ARG_UINT(g->c),
-                                CLSEG_ARG_UINT(g->k),  CLSEG_ARG_UINT(g->ho),
-                                CLSEG_ARG_UINT(g->wo), CLSEG_ARG_UINT(g->sh),
-                                CLSEG_ARG_UINT(g->sw), CLSEG_ARG_UINT(g->dh),
-                                CLSEG_ARG_UINT(g->dw), CLSEG_ARG_UINT(ic.rpt)};
+                                CLSEG_ARG_UINT(g->k),   CLSEG_ARG_UINT(g->ho),
+                                CLSEG_ARG_UINT(g->wo),  CLSEG_ARG_UINT(g->sh),
+                                CLSEG_ARG_UINT(g->sw),  CLSEG_ARG_UINT(g->dh),
+                                CLSEG_ARG_UINT(g->dw),  CLSEG_ARG_UINT(ic.rpt)};
         size_t global[2] = {((size_t)g->k + WGRAD_K - 1) / WGRAD_K, (size_t)g->c}, one[2] = {1, 1};
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_ocl_run(ctx, "conv", "conv_wgrad_3x3", args, CLSEG_NARGS(args), 2, global, one);

@@ -126,10 +126,10 @@ clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsi
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     size_t local[3] = {(size_t)wg, 1, 1}, global[3] = {k, panels, count}; /* see cl/gemm.cl */
-    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),        CLSEG_ARG_UINT(k),          CLSEG_ARG_UINT(trans),
-                            {sizeof(cl_mem), &x.mem},    CLSEG_ARG_UINT(x.offset),   CLSEG_ARG_UINT(x.ld),
-                            CLSEG_ARG_UINT(x_stride),    {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
-                            CLSEG_ARG_UINT(dst.stride),  CLSEG_ARG_UINT(panel_k)};
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(rows),       CLSEG_ARG_UINT(k),          CLSEG_ARG_UINT(trans),
+                            {sizeof(cl_mem), &x.mem},   CLSEG_ARG_UINT(x.offset),   CLSEG_ARG_UINT(x.ld),
+                            CLSEG_ARG_UINT(x_stride),   {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
+                            CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
     if (width != 8 && width != 12 && width != 16 && width != 24)
         return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "gemm: no packing kernel for panels of %u rows", width);
     char kernel[32];
@@ -146,11 +146,21 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
     clseg_status st = clseg_ocl_check_count(ctx, "gemm", c.offset + c_stride * (count - 1) + last);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(m),         CLSEG_ARG_UINT(n),           CLSEG_ARG_UINT(k),
-                            CLSEG_ARG_FLOAT(alpha),    CLSEG_ARG_FLOAT(beta),       {sizeof(cl_mem), &left.mem},
-                            CLSEG_ARG_UINT(left.offset), CLSEG_ARG_UINT(left.stride), {sizeof(cl_mem), &right.mem},
-                            CLSEG_ARG_UINT(right.offset), CLSEG_ARG_UINT(right.stride), {sizeof(cl_mem), &c.mem},
-                            CLSEG_ARG_UINT(c.offset),  CLSEG_ARG_UINT(c_stride),    CLSEG_ARG_UINT(c.ld),
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(m),
+                            CLSEG_ARG_UINT(n),
+                            CLSEG_ARG_UINT(k),
+                            CLSEG_ARG_FLOAT(alpha),
+                            CLSEG_ARG_FLOAT(beta),
+                            {sizeof(cl_mem), &left.mem},
+                            CLSEG_ARG_UINT(left.offset),
+                            CLSEG_ARG_UINT(left.stride),
+                            {sizeof(cl_mem), &right.mem},
+                            CLSEG_ARG_UINT(right.offset),
+                            CLSEG_ARG_UINT(right.stride),
+                            {sizeof(cl_mem), &c.mem},
+                            CLSEG_ARG_UINT(c.offset),
+                            CLSEG_ARG_UINT(c_stride),
+                            CLSEG_ARG_UINT(c.ld),
                             CLSEG_ARG_UINT(trans_c)};
     size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, count}, one[3] = {1, 1, 1};
     return clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3,
@@ -225,10 +235,9 @@ static clseg_status clblast_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape 
                       (int)code, s->m, s->n, s->k, s->trans_a, s->trans_b, a.ld, b.ld, c.ld);
 }
 
-clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha,
-                                    clseg_ocl_matrix a, size_t a_stride, clseg_ocl_matrix b, size_t b_stride,
-                                    float beta, clseg_ocl_matrix c, size_t c_stride, size_t count,
-                                    clseg_ocl_scratch scratch)
+clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,
+                                    size_t a_stride, clseg_ocl_matrix b, size_t b_stride, float beta,
+                                    clseg_ocl_matrix c, size_t c_stride, size_t count, clseg_ocl_scratch scratch)
 {
     if (s->m == 0 || s->n == 0 || count == 0)
         return CLSEG_STATUS_SUCCESS;

@@ -9,9 +9,9 @@ static clseg_status run(clseg_context *ctx, const char *kernel, const clseg_ocl_
 }
 
 /* The GEOM_ARGS of cl/pool.cl for unpooled shape x and pooled shape y. */
-#define GEOM(d, x, y)                                                                                              \
-    CLSEG_ARG_UINT((x).h), CLSEG_ARG_UINT((x).w), CLSEG_ARG_UINT((y).h), CLSEG_ARG_UINT((y).w),                    \
-        CLSEG_ARG_UINT((d).kernel_h), CLSEG_ARG_UINT((d).kernel_w), CLSEG_ARG_UINT((d).stride_h),                  \
+#define GEOM(d, x, y)                                                                                                  \
+    CLSEG_ARG_UINT((x).h), CLSEG_ARG_UINT((x).w), CLSEG_ARG_UINT((y).h), CLSEG_ARG_UINT((y).w),                        \
+        CLSEG_ARG_UINT((d).kernel_h), CLSEG_ARG_UINT((d).kernel_w), CLSEG_ARG_UINT((d).stride_h),                      \
         CLSEG_ARG_UINT((d).stride_w), CLSEG_ARG_UINT((d).pad_h), CLSEG_ARG_UINT((d).pad_w)
 
 /* Whether the 2x2, stride-2 kernels of cl/pool.cl cover pooled shape y from x exactly. */
@@ -32,13 +32,14 @@ clseg_status clseg_ocl_maxpool2d_forward(clseg_context *ctx, const void *params,
 {
     const clseg_pool_params *p = params;
     size_t n = clseg_tensor_numel(t[1]);
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
-                            CLSEG_ARG_UINT(n), GEOM(p->desc, t[0]->shape, t[1]->shape)};
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]), CLSEG_ARG_UINT(n),
+                            GEOM(p->desc, t[0]->shape, t[1]->shape)};
     clseg_status st = clseg_ocl_check_count(ctx, "maxpool2d.forward", clseg_tensor_numel(t[0]));
     if (st == CLSEG_STATUS_SUCCESS && n > 0 && pool2_fits(&p->desc, t[0]->shape, t[1]->shape)) {
-        clseg_ocl_arg fast[] = {CLSEG_ARG_TENSOR(t[0]),     CLSEG_ARG_TENSOR(t[1]),     CLSEG_ARG_TENSOR(t[2]),
-                                CLSEG_ARG_UINT(t[0]->shape.h), CLSEG_ARG_UINT(t[0]->shape.w),
-                                CLSEG_ARG_UINT(t[1]->shape.h), CLSEG_ARG_UINT(t[1]->shape.w)};
+        clseg_ocl_arg fast[] = {CLSEG_ARG_TENSOR(t[0]),        CLSEG_ARG_TENSOR(t[1]),
+                                CLSEG_ARG_TENSOR(t[2]),        CLSEG_ARG_UINT(t[0]->shape.h),
+                                CLSEG_ARG_UINT(t[0]->shape.w), CLSEG_ARG_UINT(t[1]->shape.h),
+                                CLSEG_ARG_UINT(t[1]->shape.w)};
         return run_pool2(ctx, "maxpool2_forward", fast, CLSEG_NARGS(fast), t[1]->shape);
     }
     size_t global[3] = {(size_t)t[1]->shape.w, (size_t)t[1]->shape.h, (size_t)(t[1]->shape.n * t[1]->shape.c)};
@@ -51,14 +52,14 @@ clseg_status clseg_ocl_maxpool2d_scatter(clseg_context *ctx, const void *params,
 {
     const clseg_pool_params *p = params;
     size_t n = clseg_tensor_numel(t[2]);
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
-                            CLSEG_ARG_UINT(n), CLSEG_ARG_FLOAT(p->beta), GEOM(p->desc, t[2]->shape, t[0]->shape)};
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]),   CLSEG_ARG_TENSOR(t[2]),
+                            CLSEG_ARG_UINT(n),      CLSEG_ARG_FLOAT(p->beta), GEOM(p->desc, t[2]->shape, t[0]->shape)};
     clseg_status st = clseg_ocl_check_count(ctx, "maxpool_scatter", n);
     if (st == CLSEG_STATUS_SUCCESS && n > 0 && pool2_fits(&p->desc, t[2]->shape, t[0]->shape)) {
-        clseg_ocl_arg fast[] = {CLSEG_ARG_TENSOR(t[0]),     CLSEG_ARG_TENSOR(t[1]),     CLSEG_ARG_TENSOR(t[2]),
-                                CLSEG_ARG_FLOAT(p->beta),   CLSEG_ARG_UINT(t[2]->shape.h),
-                                CLSEG_ARG_UINT(t[2]->shape.w), CLSEG_ARG_UINT(t[0]->shape.h),
-                                CLSEG_ARG_UINT(t[0]->shape.w)};
+        clseg_ocl_arg fast[] = {CLSEG_ARG_TENSOR(t[0]),        CLSEG_ARG_TENSOR(t[1]),
+                                CLSEG_ARG_TENSOR(t[2]),        CLSEG_ARG_FLOAT(p->beta),
+                                CLSEG_ARG_UINT(t[2]->shape.h), CLSEG_ARG_UINT(t[2]->shape.w),
+                                CLSEG_ARG_UINT(t[0]->shape.h), CLSEG_ARG_UINT(t[0]->shape.w)};
         return run_pool2(ctx, "maxpool2_scatter", fast, CLSEG_NARGS(fast), t[0]->shape);
     }
     size_t global[3] = {(size_t)t[2]->shape.w, (size_t)t[2]->shape.h, (size_t)(t[2]->shape.n * t[2]->shape.c)};
@@ -72,9 +73,9 @@ clseg_status clseg_ocl_maxunpool2d_backward(clseg_context *ctx, const void *para
     const clseg_pool_params *p = params;
     clseg_shape big = t[0]->shape, small = t[2]->shape;
     size_t n = clseg_tensor_numel(t[2]);
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]), CLSEG_ARG_TENSOR(t[1]), CLSEG_ARG_TENSOR(t[2]),
-                            CLSEG_ARG_UINT(n), CLSEG_ARG_FLOAT(p->beta), CLSEG_ARG_UINT(big.h * big.w),
-                            CLSEG_ARG_UINT(small.h * small.w)};
+    clseg_ocl_arg args[] = {
+        CLSEG_ARG_TENSOR(t[0]),   CLSEG_ARG_TENSOR(t[1]),        CLSEG_ARG_TENSOR(t[2]),           CLSEG_ARG_UINT(n),
+        CLSEG_ARG_FLOAT(p->beta), CLSEG_ARG_UINT(big.h * big.w), CLSEG_ARG_UINT(small.h * small.w)};
     clseg_status st = clseg_ocl_check_count(ctx, "maxunpool2d.backward", clseg_tensor_numel(t[0]));
     return st != CLSEG_STATUS_SUCCESS ? st : run(ctx, "maxunpool_backward", args, CLSEG_NARGS(args), n);
 }
