@@ -45,6 +45,12 @@ enum {
  * an option with a value, and *i moved past it), or a CLI_ARG_ code. */
 int cli_next_arg(const cli_spec *spec, int argc, char **argv, int *i, cli_common *common, const char **value);
 
+/* Monotonic time in seconds, for timing. */
+double cli_seconds(void);
+
+/* qsort's comparison of doubles, ascending (for medians). */
+int cli_compare_doubles(const void *a, const void *b);
+
 /* Parses a whole number in [lo, hi] given to option opt of command cmd; prints what is wrong and
  * returns false otherwise. */
 bool cli_parse_uint(const char *cmd, const char *opt, const char *text, unsigned long long lo, unsigned long long hi,

@@ -29,19 +29,6 @@ typedef struct bench {
 
 typedef clseg_status (*bench_fn)(bench *b, const void *arg);
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A tensor of random values in [-1, 1), freed by release(). */
 static clseg_tensor *tensor(bench *b, clseg_shape s)
 {
@@ -89,13 +76,13 @@ static void measure(bench *b, const char *op, const char *shape, double flops, d
         return;
     double times[64];
     for (int i = 0; i < b->repeat; i++) {
-        double t0 = seconds();
+        double t0 = cli_seconds();
         if ((b->st = fn(b, arg)) != CLSEG_STATUS_SUCCESS ||
             (b->st = clseg_context_finish(b->ctx)) != CLSEG_STATUS_SUCCESS)
             return;
-        times[i] = seconds() - t0;
+        times[i] = cli_seconds() - t0;
     }
-    qsort(times, (size_t)b->repeat, sizeof times[0], by_value);
+    qsort(times, (size_t)b->repeat, sizeof times[0], cli_compare_doubles);
     double t = times[b->repeat / 2];
     if (b->nrows == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 64;
@@ -516,7 +503,7 @@ int cmd_bench(int argc, char **argv)
     printf("clseg bench ops on %s (%s), batch %llu, median of %d calls after a warm-up\n\n", d->name,
            clseg_device_type_str(d->type), batch, b.repeat);
     printf("%-28s %-34s %10s %9s %9s\n", "op", "shape", "ms/call", "GFLOP/s", "GB/s");
-    double t0 = seconds();
+    double t0 = cli_seconds();
     int64_t sizes[2] = {256, 128};
     size_t nsizes = 2;
     if (size != 0)
@@ -535,7 +522,7 @@ int cmd_bench(int argc, char **argv)
         cli_error("bench: no op matches '%s'", b.filter != NULL ? b.filter : "");
         rc = CLI_FAILED;
     } else {
-        printf("\n%zu measurements in %.1f s\n", b.nrows, seconds() - t0);
+        printf("\n%zu measurements in %.1f s\n", b.nrows, cli_seconds() - t0);
         char err[4096];
         if (json != NULL && write_json(json, &b, d, (int64_t)batch, err, sizeof err) != CLSEG_STATUS_SUCCESS) {
             cli_error("bench: writing %s: %s", json, err);

@@ -31,22 +31,9 @@ static void usage(FILE *f)
                "                 infer_images_per_s, first_step_s, peak_memory_bytes, ...)\n");
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, by_value);
+    qsort(v, (size_t)n, sizeof *v, cli_compare_doubles);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -68,7 +55,7 @@ typedef struct bench_result {
  * with timed set the measured steps. */
 static int run_once(const cli_common *common, const char *cache_dir, const bench_setup *s, bool timed, bench_result *r)
 {
-    double t0 = now_s();
+    double t0 = cli_seconds();
     clseg_context_options co = clseg_context_options_default();
     co.device = common->device;
     co.cache_dir = cache_dir;
@@ -106,12 +93,12 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
     float value = 0.0f;
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_net_train_step(net, x, y, &loss, &opt, &value);
-    r->first_step_s = now_s() - t0;
+    r->first_step_s = cli_seconds() - t0;
     double times[64];
     for (int i = 0; timed && st == CLSEG_STATUS_SUCCESS && i < s->steps; i++) {
-        double t = now_s();
+        double t = cli_seconds();
         st = clseg_net_train_step(net, x, y, &loss, &opt, &value);
-        times[i] = now_s() - t;
+        times[i] = cli_seconds() - t;
     }
     if (timed && st == CLSEG_STATUS_SUCCESS) {
         r->train_step_s = median(times, s->steps);
@@ -121,12 +108,12 @@ static int run_once(const cli_common *common, const char *cache_dir, const bench
     }
     /* inference as predict runs it: forward, then the output back to the host */
     for (int i = -1; timed && st == CLSEG_STATUS_SUCCESS && i < s->steps; i++) {
-        double t = now_s();
+        double t = cli_seconds();
         st = clseg_net_forward(net, x);
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_tensor_download(clseg_net_output(net), out, clseg_shape_numel(os));
         if (i >= 0)
-            times[i] = now_s() - t;
+            times[i] = cli_seconds() - t;
     }
     if (timed && st == CLSEG_STATUS_SUCCESS) {
         r->infer_step_s = median(times, s->steps);

@@ -127,12 +127,6 @@ static int split_slices(const eval_args *a, const clseg_net *net, const clseg_da
     return rc;
 }
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The mean and median of the patients' mean slice Dice (the report holds the volumes'). */
 static void patient_slice_dice(const clseg_eval_report *r, double *mean, double *median)
 {
@@ -143,7 +137,7 @@ static void patient_slice_dice(const clseg_eval_report *r, double *mean, double 
         double sum = 0;
         for (size_t i = 0; i < n; i++)
             sum += v[i] = r->patients[i].slice_dice_mean;
-        qsort(v, n, sizeof *v, by_value);
+        qsort(v, n, sizeof *v, cli_compare_doubles);
         *mean = sum / (double)n;
         *median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     }

@@ -123,13 +123,6 @@ static int verify_settings(const cli_common *common, const char *text)
     return result;
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int tune(const cli_common *common, bool quick, bool dry_run, const char *only)
 {
     clseg_context *ctx = device_context(common, "");
@@ -149,7 +142,7 @@ static int tune(const cli_common *common, bool quick, bool dry_run, const char *
     if (getenv("CLSEG_TUNABLES") != NULL && getenv("CLSEG_TUNABLES")[0] != '\0')
         printf("(CLSEG_TUNABLES is ignored while tuning; it still overrides the result afterwards)\n");
     printf("median of %d runs after a warm-up; a value is kept when at least 3%% faster\n", quick ? 3 : 7);
-    double t0 = seconds();
+    double t0 = cli_seconds();
     clseg_tunable_settings *chosen = malloc(sizeof *chosen);
     if (chosen == NULL || !tune_search(common, quick, only, chosen)) {
         free(chosen);
@@ -157,7 +150,7 @@ static int tune(const cli_common *common, bool quick, bool dry_run, const char *
     }
     char text[8192];
     tune_settings_text(chosen, text, sizeof text);
-    printf("\nchosen in %.1f s:\n", seconds() - t0);
+    printf("\nchosen in %.1f s:\n", cli_seconds() - t0);
     for (size_t i = 0; i < chosen->count; i++)
         printf("  %s.%s=%ld\n", chosen->items[i].program, chosen->items[i].name, chosen->items[i].value);
     int rc = CLI_OK, verified = 0;

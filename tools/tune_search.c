@@ -60,19 +60,6 @@ void tune_settings_text(const clseg_tunable_settings *s, char *buf, size_t size)
                                  s->items[i].name, s->items[i].value);
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One value of a tunable under test: a context that built the kernels with it, and its times. */
 typedef struct trial {
     long value;
@@ -125,18 +112,18 @@ static void measure(search *s, const char *program, const char *name, trial *tri
             trial *t = &trials[i];
             if (t->ms < 0)
                 continue;
-            double t0 = seconds();
+            double t0 = cli_seconds();
             clseg_status st = tune_workload_run(t->w);
             if (st == CLSEG_STATUS_SUCCESS)
                 st = clseg_context_finish(t->ctx);
             if (st != CLSEG_STATUS_SUCCESS)
                 trial_failed(t, st);
-            t->times[r] = seconds() - t0;
+            t->times[r] = cli_seconds() - t0;
         }
     for (size_t i = 0; i < n; i++) {
         trial *t = &trials[i];
         if (t->ms >= 0) {
-            qsort(t->times, (size_t)s->samples, sizeof t->times[0], by_value);
+            qsort(t->times, (size_t)s->samples, sizeof t->times[0], cli_compare_doubles);
             t->ms = 1e3 * t->times[s->samples / 2];
         }
         tune_workload_destroy(t->w);

@@ -23,17 +23,17 @@ static char *dup_or_null(const char *s)
     return d;
 }
 
-/* The cache folder from the option, the environment, or the XDG default; NULL when off. */
-static char *resolve_cache_dir(const char *opt)
+char *clseg_resolve_user_dir(const char *opt, const char *env, const char *xdg_env, const char *xdg_suffix,
+                             const char *home_suffix)
 {
-    const char *dir = (opt != NULL) ? opt : getenv("CLSEG_CACHE_DIR");
+    const char *dir = opt != NULL && opt[0] != '\0' ? opt : getenv(env);
     if (dir != NULL && dir[0] != '\0')
         return strcmp(dir, "off") == 0 ? NULL : dup_or_null(dir);
-    const char *base = getenv("XDG_CACHE_HOME");
-    const char *suffix = "/clseg";
+    const char *base = getenv(xdg_env);
+    const char *suffix = xdg_suffix;
     if (base == NULL || base[0] == '\0') {
         base = getenv("HOME");
-        suffix = "/.cache/clseg";
+        suffix = home_suffix;
     }
     if (base == NULL || base[0] == '\0')
         return NULL;
@@ -42,6 +42,12 @@ static char *resolve_cache_dir(const char *opt)
     if (d != NULL)
         snprintf(d, n, "%s%s", base, suffix);
     return d;
+}
+
+/* The cache folder from the option, the environment, or the XDG default; NULL when off. */
+static char *resolve_cache_dir(const char *opt)
+{
+    return clseg_resolve_user_dir(opt, "CLSEG_CACHE_DIR", "XDG_CACHE_HOME", "/clseg", "/.cache/clseg");
 }
 
 static clseg_status pick_device(const char *selector, clseg_device_info *chosen, bool *is_ref, char *err,

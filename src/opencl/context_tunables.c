@@ -21,22 +21,7 @@ static char *dup_string(const char *s)
 /* The tuned-file folder from the option, the environment, or the XDG default; NULL when off. */
 static char *resolve_tuned_dir(const char *opt)
 {
-    const char *dir = opt != NULL && opt[0] != '\0' ? opt : getenv("CLSEG_TUNED_DIR");
-    if (dir != NULL && dir[0] != '\0')
-        return strcmp(dir, "off") == 0 ? NULL : dup_string(dir);
-    const char *base = getenv("XDG_CONFIG_HOME");
-    const char *suffix = "/clseg/tuned";
-    if (base == NULL || base[0] == '\0') {
-        base = getenv("HOME");
-        suffix = "/.config/clseg/tuned";
-    }
-    if (base == NULL || base[0] == '\0')
-        return NULL;
-    size_t n = strlen(base) + strlen(suffix) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        snprintf(d, n, "%s%s", base, suffix);
-    return d;
+    return clseg_resolve_user_dir(opt, "CLSEG_TUNED_DIR", "XDG_CONFIG_HOME", "/clseg/tuned", "/.config/clseg/tuned");
 }
 
 clseg_status clseg_context_tunables_setup(clseg_context *ctx, const clseg_context_options *o, char *err,
