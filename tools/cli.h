@@ -45,6 +45,10 @@ enum {
  * an option with a value, and *i moved past it), or a CLI_ARG_ code. */
 int cli_next_arg(const cli_spec *spec, int argc, char **argv, int *i, cli_common *common, const char **value);
 
+/* The library's messages on stderr: warnings and errors, -v adds info, -vv debug (user: the
+ * command's cli_common). */
+void cli_log_to_stderr(clseg_log_level level, const char *message, void *user);
+
 /* Monotonic time in seconds, for timing. */
 double cli_seconds(void);
 

@@ -17,7 +17,7 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-static void log_to_stderr(clseg_log_level level, const char *message, void *user)
+void cli_log_to_stderr(clseg_log_level level, const char *message, void *user)
 {
     const cli_common *common = user;
     static const char *const names[] = {"debug", "info", "warning", "error"};
@@ -30,7 +30,7 @@ clseg_context *cli_context(const cli_common *common, const char *selector)
 {
     clseg_context_options opts = clseg_context_options_default();
     opts.device = selector;
-    opts.log = log_to_stderr;
+    opts.log = cli_log_to_stderr;
     opts.log_user = (void *)common;
     clseg_context *ctx = NULL;
     char err[8192];

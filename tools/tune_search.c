@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tune_workload.h"
 
@@ -20,15 +19,6 @@ typedef struct search {
     clseg_tunable_settings best; /* every tunable of every program: the best value so far */
 } search;
 
-static void log_to_stderr(clseg_log_level level, const char *message, void *user)
-{
-    const cli_common *common = user;
-    static const char *const names[] = {"debug", "info", "warning", "error"};
-    int threshold = common->verbose >= 2 ? CLSEG_LOG_DEBUG : common->verbose == 1 ? CLSEG_LOG_INFO : CLSEG_LOG_WARN;
-    if ((int)level >= threshold)
-        fprintf(stderr, "clseg: %s: %s\n", names[level], message);
-}
-
 static clseg_context *open_context(const cli_common *common, const char *tunables, const char *tuned_dir, char *err,
                                    size_t err_size)
 {
@@ -36,7 +26,7 @@ static clseg_context *open_context(const cli_common *common, const char *tunable
     o.device = common->device;
     o.tunables = tunables;
     o.tuned_dir = tuned_dir;
-    o.log = log_to_stderr;
+    o.log = cli_log_to_stderr;
     o.log_user = (void *)common;
     clseg_context *ctx = NULL;
     return clseg_context_create(&o, &ctx, err, err_size) == CLSEG_STATUS_SUCCESS ? ctx : NULL;

@@ -12,7 +12,7 @@ clseg_context_options clseg_context_options_default(void)
     return o;
 }
 
-static char *dup_or_null(const char *s)
+char *clseg_strdup_or_null(const char *s)
 {
     if (s == NULL || s[0] == '\0')
         return NULL;
@@ -28,7 +28,7 @@ char *clseg_resolve_user_dir(const char *opt, const char *env, const char *xdg_e
 {
     const char *dir = opt != NULL && opt[0] != '\0' ? opt : getenv(env);
     if (dir != NULL && dir[0] != '\0')
-        return strcmp(dir, "off") == 0 ? NULL : dup_or_null(dir);
+        return strcmp(dir, "off") == 0 ? NULL : clseg_strdup_or_null(dir);
     const char *base = getenv(xdg_env);
     const char *suffix = xdg_suffix;
     if (base == NULL || base[0] == '\0') {
@@ -92,7 +92,7 @@ clseg_status clseg_context_create(const clseg_context_options *opts, clseg_conte
     ctx->log_user = o.log_user;
     ctx->memory_limit = o.memory_limit_bytes;
     ctx->cache_dir = resolve_cache_dir(o.cache_dir);
-    ctx->kernel_dir = dup_or_null(o.kernel_dir != NULL ? o.kernel_dir : getenv("CLSEG_KERNEL_DIR"));
+    ctx->kernel_dir = clseg_strdup_or_null(o.kernel_dir != NULL ? o.kernel_dir : getenv("CLSEG_KERNEL_DIR"));
 
     clseg_device_info device;
     bool is_ref = false;

@@ -79,6 +79,9 @@ clseg_status clseg_context_tunables_setup(clseg_context *ctx, const clseg_contex
 void clseg_context_tunables_load(clseg_context *ctx);
 void clseg_context_tunables_free(clseg_context *ctx);
 
+/* A malloc'd copy of s; NULL for NULL, "" or no memory. */
+char *clseg_strdup_or_null(const char *s);
+
 /* A per-user folder: opt, else $env, else $xdg_env + xdg_suffix, else $HOME + home_suffix
  * (malloc'd); NULL when the value is "off" or nothing is set (or out of memory). */
 char *clseg_resolve_user_dir(const char *opt, const char *env, const char *xdg_env, const char *xdg_suffix,

@@ -9,15 +9,6 @@
 #include "opencl/program_cache.h"
 #include "opencl/tuned_file.h"
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* The tuned-file folder from the option, the environment, or the XDG default; NULL when off. */
 static char *resolve_tuned_dir(const char *opt)
 {
@@ -56,7 +47,7 @@ void clseg_context_tunables_load(clseg_context *ctx)
         return;
     char path[4200], err[1024];
     clseg_tuned_file_path(ctx->tuned_dir, &ctx->device, path, sizeof path);
-    ctx->tuned_file = dup_string(path);
+    ctx->tuned_file = clseg_strdup_or_null(path);
     clseg_tunable_settings *s = malloc(sizeof *s);
     if (ctx->tuned_file == NULL || s == NULL) {
         free(s);
