@@ -263,9 +263,9 @@ END_TEST
  * heights (GEMM_MR) and the kernel for any taps instead of the one for 3x3 (CONV_FIXED_TAPS)
  * give the reference's results exactly: `clseg tune` may pick any of
  * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
- * stride 1 and 2, dilation, K not a multiple of any tile, rows of whole 16-output vectors for
- * the implicit weight gradient, outputs 8 and 4 wide (2 and 4 rows per vector), and the 2x2
- * stride-2 transposed convolution's own kernel (13 channels: a partial panel). */
+ * stride 1 and 2, dilation, K not a multiple of any tile, outputs 8 and 4 wide (2 and 4 rows
+ * per vector), the 2x2 stride-2 transposed convolution's own kernel (13 channels: a partial
+ * panel) and the implicit weight gradient. */
 START_TEST(test_every_tile_exact)
 {
     clseg_context *ref = test_context("ref");
@@ -276,7 +276,13 @@ START_TEST(test_every_tile_exact)
                         {{2, 5, 6, 32}, 7, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{2, 6, 8, 8}, 9, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{3, 5, 4, 4}, 26, DESC(3, 3, 1, 1, 1, 0, 0)},
-                        {{2, 7, 4, 16}, 13, DESC(2, 2, 2, 0, 1, 0, 1)}};
+                        {{2, 7, 4, 16}, 13, DESC(2, 2, 2, 0, 1, 0, 1)},
+                        /* 8192 outputs or more: the implicit weight gradient, two rows per pass at
+                         * stride 1, one at stride 2, 2 and 4 rows per vector for rows 8 and 4 wide */
+                        {{8, 3, 32, 32}, 5, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        {{8, 2, 64, 64}, 3, DESC(3, 3, 2, 1, 1, 0, 0)},
+                        {{128, 2, 8, 8}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        {{512, 2, 4, 4}, 3, DESC(3, 3, 1, 1, 1, 0, 0)}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
     const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
                               "conv.CONV_FIXED_TAPS=0"};
