@@ -80,7 +80,7 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
 
 /* Work-item (tile t, output row oy, z = image b x panels + panel p): the MR channels of panel p
  * at the 16 NV outputs ox = 16 NV t ... of row oy, in MR x NV float16 registers. The weights
- * are packed as gemm_pack_a packs them (MR values per tap, taps in (c, i, j) order). Each tap
+ * are packed as gemm_pack_* packs them (MR values per tap, taps in (c, i, j) order). Each tap
  * costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs fewer loads per
  * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks); outputs 8 or 4 wide
  * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. The
