@@ -62,20 +62,26 @@ static clseg_ocl_gemm_shape weights_gemm(const sizes *s, size_t k)
 size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_conv_geom *g)
 {
     sizes s = sizes_of_geom(g, 1);
-    clseg_ocl_gemm_shape shapes[] = {forward_gemm(&s, (size_t)g->k), data_gemm(&s, (size_t)g->k),
-                                     weights_gemm(&s, (size_t)g->k)};
-    size_t most = 0;
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        size_t b = clseg_ocl_gemm_scratch_bytes(ctx, &shapes[i]);
-        most = b > most ? b : most;
-    }
+    clseg_ocl_gemm_shape forward = forward_gemm(&s, (size_t)g->k), data = data_gemm(&s, (size_t)g->k),
+                         weights = weights_gemm(&s, (size_t)g->k);
+    clseg_context *c = (clseg_context *)ctx;
+    /* the products that run, with room to pack all the images' operands for one launch */
+    size_t n = (size_t)g->n, most = 0, b[3] = {0, 0, 0};
+    if (!clseg_ocl_conv_packed_applies(c, g, false))
+        b[0] = clseg_ocl_gemm_batch_scratch_bytes(ctx, &forward, false, true, n);
+    if (!clseg_ocl_conv_packed_applies(c, g, true))
+        b[1] = clseg_ocl_gemm_batch_scratch_bytes(ctx, &data, false, true, n);
+    if (!clseg_ocl_conv_packed_weights_applies(c, g))
+        b[2] = clseg_ocl_gemm_scratch_bytes(ctx, &weights);
+    for (size_t i = 0; i < 3; i++)
+        most = b[i] > most ? b[i] : most;
     size_t packed = clseg_ocl_conv_packed_scratch_bytes((clseg_context *)ctx, g);
     return packed > most ? packed : most;
 }
 
 int64_t clseg_ocl_conv_col_elems(const clseg_context *ctx, const clseg_conv_geom *g)
 {
-    size_t plain = (size_t)(clseg_conv_col_rows(g) * clseg_conv_col_cols(g));
+    size_t plain = clseg_conv_is_pointwise(g) ? 0 : (size_t)(clseg_conv_col_rows(g) * clseg_conv_col_cols(g));
     size_t packed = clseg_ocl_conv_packed_col_elems((clseg_context *)ctx, g);
     return (int64_t)(packed > plain ? packed : plain);
 }

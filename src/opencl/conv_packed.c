@@ -130,10 +130,11 @@ bool clseg_ocl_conv_packed_applies(clseg_context *ctx, const clseg_conv_geom *g,
     return gradient ? deconv2_fits(g) || (gradient_geom(g, &gg) && implicit_fits(&gg)) : implicit_fits(g);
 }
 
-/* The weight gradient's path: any convolution with an im2col matrix. */
+/* The weight gradient's path: every convolution (a pointwise one packs the images themselves). */
 bool clseg_ocl_conv_packed_weights_applies(clseg_context *ctx, const clseg_conv_geom *g)
 {
-    return !clseg_conv_is_pointwise(g) && clseg_ocl_gemm_is_packed(ctx);
+    (void)g;
+    return clseg_ocl_gemm_is_packed(ctx);
 }
 
 size_t clseg_ocl_conv_packed_col_elems(clseg_context *ctx, const clseg_conv_geom *g)
@@ -340,13 +341,14 @@ clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_
     const clseg_conv_geom *g = &p->g;
     packed_weights pw = plan_weights(ctx, g);
     size_t n = (size_t)g->n, chunk = (size_t)p->col_images, feature = (size_t)(g->k * g->ho * g->wo);
+    size_t image = (size_t)(g->c * g->h * g->w);
     cl_mem col_mem = clseg_tensor_buffer(ws)->mem;
     clseg_status st = clseg_ocl_check_count(ctx, "conv2d", ws->offset + (size_t)p->col_images * (size_t)p->col_elems);
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += chunk) {
         size_t images = n - first < chunk ? n - first : chunk, k_total = images * pw.pixels;
         clseg_ocl_panels cols = {col_mem, ws->offset, 0}, grads = {col_mem, ws->offset + pw.col_rows * k_total, 0};
         clseg_ocl_arg args[] = {CLSEG_ARG_MEM(img),
-                                CLSEG_ARG_UINT(img->offset + first * (size_t)(g->c * g->h * g->w)),
+                                CLSEG_ARG_UINT(img->offset + first * image),
                                 CLSEG_ARG_MEM(ws),
                                 CLSEG_ARG_UINT(cols.offset),
                                 CLSEG_ARG_UINT(k_total),
@@ -354,7 +356,13 @@ clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_
                                 CLSEG_ARG_UINT(pw.col_width),
                                 GEOM_ARGS(g)};
         size_t global[3] = {(size_t)g->ho, pw.col_rows / pw.col_width, images};
-        st = clseg_ocl_run(ctx, "conv", "im2col_row_panels", args, CLSEG_NARGS(args), 3, global, NULL);
+        clseg_ocl_matrix im = {clseg_tensor_buffer(img)->mem, img->offset + first * image, pw.pixels};
+        if (clseg_conv_is_pointwise(g))
+            st = clseg_ocl_gemm_pack(ctx, (size_t)g->c, pw.pixels, pw.col_width, false, im, image,
+                                     (clseg_ocl_panels){cols.mem, cols.offset, pw.pixels * pw.col_width}, k_total,
+                                     images);
+        else
+            st = clseg_ocl_run(ctx, "conv", "im2col_row_panels", args, CLSEG_NARGS(args), 3, global, NULL);
         /* image z's gradient rows fill k from z P on: panels images P long, images z P apart */
         clseg_ocl_panels grads_z = {grads.mem, grads.offset, pw.pixels * pw.grad_width};
         clseg_ocl_matrix gm = {clseg_tensor_buffer(grad)->mem, grad->offset + first * feature, pw.pixels};

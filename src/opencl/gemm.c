@@ -167,38 +167,71 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
                          global, one);
 }
 
+/* Images per launch: as many as the scratch holds copies of the operands that differ per
+ * image, so that a batch of small products costs three launches and not two per image. */
+static size_t images_per_launch(const clseg_ocl_packing *p, bool left_each, bool right_each, size_t room, size_t count)
+{
+    size_t fixed = (left_each ? 0 : p->left_elems) + (right_each ? 0 : p->right_elems);
+    size_t each = (left_each ? p->left_elems : 0) + (right_each ? p->right_elems : 0);
+    if (each == 0)
+        return count;
+    size_t fit = room > fixed ? (room - fixed) / each : 0;
+    return fit < 1 ? 1 : (fit < count ? fit : count);
+}
+
 /* The batch of clseg_ocl_gemm_batched on the packed kernels, the copies in scratch from start
- * on: an operand shared by every image is packed once, the others image by image. */
+ * on (room elements): an operand shared by every image is packed once, the others for as many
+ * images at a time as there is room. */
 static clseg_status packed_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, const clseg_ocl_packing *p,
                                 float alpha, clseg_ocl_matrix a, size_t a_stride, clseg_ocl_matrix b, size_t b_stride,
                                 float beta, clseg_ocl_matrix c, size_t c_stride, size_t count, cl_mem scratch,
-                                size_t start)
+                                size_t start, size_t room)
 {
-    clseg_ocl_panels left = {scratch, start, 0}, right = {scratch, start + p->left_elems, 0};
     /* rows of op(A) are A's rows unless trans_a; rows of op(B)^T are B's rows when trans_b */
     clseg_ocl_matrix lm = p->swapped ? b : a, rm = p->swapped ? a : b;
     size_t ls = p->swapped ? b_stride : a_stride, rs = p->swapped ? a_stride : b_stride;
     bool lt = p->swapped ? !s->trans_b : s->trans_a, rt = p->swapped ? s->trans_a : !s->trans_b;
+    size_t group = images_per_launch(p, ls != 0, rs != 0, room, count);
+    clseg_ocl_panels left = {scratch, start, ls != 0 ? p->left_elems : 0};
+    clseg_ocl_panels right = {scratch, start + p->left_elems * (ls != 0 ? group : 1), rs != 0 ? p->right_elems : 0};
     clseg_status st = CLSEG_STATUS_SUCCESS;
-    for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < count; i++) {
+    for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < count; i += group) {
+        size_t images = count - i < group ? count - i : group;
         if (i == 0 || ls != 0)
             st = clseg_ocl_gemm_pack(ctx, p->left_rows, s->k, p->mr, lt,
-                                     (clseg_ocl_matrix){lm.mem, lm.offset + i * ls, lm.ld}, 0, left, s->k, 1);
+                                     (clseg_ocl_matrix){lm.mem, lm.offset + i * ls, lm.ld}, ls, left, s->k,
+                                     ls != 0 ? images : 1);
         if (st == CLSEG_STATUS_SUCCESS && (i == 0 || rs != 0))
             st = clseg_ocl_gemm_pack(ctx, p->right_rows, s->k, NR, rt,
-                                     (clseg_ocl_matrix){rm.mem, rm.offset + i * rs, rm.ld}, 0, right, s->k, 1);
+                                     (clseg_ocl_matrix){rm.mem, rm.offset + i * rs, rm.ld}, rs, right, s->k,
+                                     rs != 0 ? images : 1);
         if (st == CLSEG_STATUS_SUCCESS)
             st = clseg_ocl_gemm_panels(ctx, p, s->k, alpha, left, right, beta,
-                                       (clseg_ocl_matrix){c.mem, c.offset + i * c_stride, c.ld}, 0, p->swapped, 1);
+                                       (clseg_ocl_matrix){c.mem, c.offset + i * c_stride, c.ld}, c_stride, p->swapped,
+                                       images);
     }
     return st;
 }
 
+/* Beyond this, a batch's packed copies would cost more memory than its launches cost time. */
+#define BATCH_SCRATCH_CAP ((size_t)64 << 20)
+
 size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape)
+{
+    return clseg_ocl_gemm_batch_scratch_bytes(ctx, shape, false, false, 1);
+}
+
+size_t clseg_ocl_gemm_batch_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape, bool a_each,
+                                          bool b_each, size_t count)
 {
     if (clseg_ocl_gemm_is_packed((clseg_context *)ctx)) {
         clseg_ocl_packing p = clseg_ocl_gemm_plan((clseg_context *)ctx, shape);
-        return (p.left_elems + p.right_elems + PANEL_ALIGN) * sizeof(float);
+        bool left_each = p.swapped ? b_each : a_each, right_each = p.swapped ? a_each : b_each;
+        size_t one = (p.left_elems + p.right_elems) * sizeof(float);
+        size_t each = ((left_each ? p.left_elems : 0) + (right_each ? p.right_elems : 0)) * sizeof(float);
+        while (count > 1 && one + each * (count - 1) > BATCH_SCRATCH_CAP)
+            count--;
+        return one + each * (count - 1) + PANEL_ALIGN * sizeof(float);
     }
     size_t bytes = temp_bytes(ctx, shape, 0, 0, 0);
     return bytes == 0 ? 0 : bytes + base_align(ctx);
@@ -246,10 +279,10 @@ clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_sha
         /* the packed copies start at a 64-byte boundary of the scratch; without room for them
          * the product falls back to CLBlast, which allocates its own */
         size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-        if (scratch.mem != NULL &&
-            (start + p.left_elems + p.right_elems) * sizeof(float) <= scratch.offset + scratch.bytes)
+        size_t end = (scratch.offset + scratch.bytes) / sizeof(float);
+        if (scratch.mem != NULL && start + p.left_elems + p.right_elems <= end)
             return packed_gemm(ctx, s, &p, alpha, a, a_stride, b, b_stride, beta, c, c_stride, count, scratch.mem,
-                               start);
+                               start, end - start);
     }
     clseg_status st = CLSEG_STATUS_SUCCESS;
     for (size_t i = 0; st == CLSEG_STATUS_SUCCESS && i < count; i++)

@@ -30,6 +30,12 @@ typedef struct clseg_ocl_gemm_shape {
  * fails (the product then runs without, see below). */
 size_t clseg_ocl_gemm_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape);
 
+/* The same for clseg_ocl_gemm_batched over count images, where a_each / b_each say whether A /
+ * B differ per image: with this much, the packed path packs the batch and multiplies it in one
+ * launch each (up to a cap on the copies' size; less scratch only means more launches). */
+size_t clseg_ocl_gemm_batch_scratch_bytes(const clseg_context *ctx, const clseg_ocl_gemm_shape *shape, bool a_each,
+                                          bool b_each, size_t count);
+
 /* C = alpha op(A) op(B) + beta C, enqueued on ctx's queue without waiting. beta == 0 must
  * overwrite C even where C holds NaN (tests/test_conv.c checks that this implementation does).
  * Whatever scratch it needs comes from scratch when that holds clseg_ocl_gemm_scratch_bytes();
@@ -57,9 +63,9 @@ bool clseg_ocl_gemm_is_packed(clseg_context *ctx);
  * the blocks are stored transposed. */
 typedef struct clseg_ocl_packing {
     bool swapped;
-    unsigned mr;                     /* rows per left panel: 16 or 24 */
-    size_t left_rows, right_rows;    /* m and n (swapped: n and m) */
-    size_t left_elems, right_elems;  /* sizes of the packed copies, whole panels, padded with 0 */
+    unsigned mr;                    /* rows per left panel: 16 or 24 */
+    size_t left_rows, right_rows;   /* m and n (swapped: n and m) */
+    size_t left_elems, right_elems; /* sizes of the packed copies, whole panels, padded with 0 */
 } clseg_ocl_packing;
 
 clseg_ocl_packing clseg_ocl_gemm_plan(clseg_context *ctx, const clseg_ocl_gemm_shape *shape);

@@ -98,13 +98,11 @@ static clseg_status ocl_copy(clseg_context *ctx, clseg_buffer *src, size_t src_o
 static clseg_status ocl_fill(clseg_context *ctx, clseg_buffer *buf, size_t off, size_t bytes, const void *pattern,
                              size_t pattern_bytes)
 {
-    cl_int rc =
-        clEnqueueFillBuffer(ctx->backend->queue, buf->mem, pattern, pattern_bytes, off, bytes, 0, NULL, NULL);
+    cl_int rc = clEnqueueFillBuffer(ctx->backend->queue, buf->mem, pattern, pattern_bytes, off, bytes, 0, NULL, NULL);
     return rc == CL_SUCCESS ? CLSEG_STATUS_SUCCESS : clseg_ocl_fail(ctx, rc, "filling %zu bytes on the device", bytes);
 }
 
-static clseg_status ocl_launch(clseg_context *ctx, const clseg_op *op, const void *params,
-                               clseg_tensor *const *tensors)
+static clseg_status ocl_launch(clseg_context *ctx, const clseg_op *op, const void *params, clseg_tensor *const *tensors)
 {
     if (op->opencl == NULL)
         return clseg_fail(ctx, CLSEG_STATUS_NOT_SUPPORTED, "op %s has no OpenCL implementation", op->name);
@@ -144,7 +142,7 @@ clseg_status clseg_ocl_run(clseg_context *ctx, const char *program, const char *
         return clseg_ocl_fail(ctx, rc, "enqueueing kernel '%s' (program %s, global %zu, local %zu)", kernel, program,
                               rounded[0], local != NULL ? local[0] : 0);
     if (profile != NULL)
-        clseg_ocl_profile_record(profile, program, kernel, ev);
+        clseg_ocl_profile_record(profile, program, kernel, dims, rounded, ev);
     return CLSEG_STATUS_SUCCESS;
 }
 

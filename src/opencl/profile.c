@@ -1,19 +1,21 @@
 #include "opencl/profile.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ROWS 256
+#define MAX_ROWS 1024
 
 typedef struct profile_row {
-    char name[96]; /* program/kernel */
+    char name[96]; /* program/kernel, and the global size with CLSEG_PROFILE_SHAPES=1 */
     unsigned long calls;
     double ms;
 } profile_row;
 
 struct clseg_ocl_profile {
     char path[4096], device[256];
+    bool shapes; /* one row per kernel and global size: which layer a kernel's time belongs to */
     profile_row rows[MAX_ROWS];
     size_t nrows;
 };
@@ -27,19 +29,24 @@ clseg_ocl_profile *clseg_ocl_profile_create(const char *device_name, cl_command_
     if (p != NULL) {
         strcpy(p->path, path);
         snprintf(p->device, sizeof p->device, "%s", device_name);
+        const char *shapes = getenv("CLSEG_PROFILE_SHAPES");
+        p->shapes = shapes != NULL && strcmp(shapes, "1") == 0;
         *queue_props |= CL_QUEUE_PROFILING_ENABLE;
     }
     return p;
 }
 
-void clseg_ocl_profile_record(clseg_ocl_profile *p, const char *program, const char *kernel, cl_event ev)
+void clseg_ocl_profile_record(clseg_ocl_profile *p, const char *program, const char *kernel, cl_uint dims,
+                              const size_t *global, cl_event ev)
 {
     cl_ulong start = 0, end = 0;
     if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) == CL_SUCCESS &&
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) == CL_SUCCESS) {
         char name[96];
-        snprintf(name, sizeof name, "%s/%s", program, kernel);
+        int len = snprintf(name, sizeof name, "%s/%s", program, kernel);
+        for (cl_uint d = 0; p->shapes && d < dims && len > 0 && (size_t)len < sizeof name; d++)
+            len += snprintf(name + len, sizeof name - (size_t)len, "%c%zu", d == 0 ? ' ' : 'x', global[d]);
         size_t i = 0;
         while (i < p->nrows && strcmp(p->rows[i].name, name) != 0)
             i++;
@@ -70,9 +77,9 @@ void clseg_ocl_profile_finish(clseg_ocl_profile *p)
     FILE *f = fopen(p->path, "w");
     if (f != NULL) {
         fprintf(f, "# clseg kernel profile on %s: %.1f ms of kernels\n", p->device, total);
-        fprintf(f, "%-44s %8s %11s %10s %6s\n", "kernel", "calls", "total ms", "ms/call", "share");
+        fprintf(f, "%-60s %8s %11s %10s %6s\n", "kernel", "calls", "total ms", "ms/call", "share");
         for (size_t i = 0; i < p->nrows; i++)
-            fprintf(f, "%-44s %8lu %11.1f %10.3f %5.1f%%\n", p->rows[i].name, p->rows[i].calls, p->rows[i].ms,
+            fprintf(f, "%-60s %8lu %11.1f %10.3f %5.1f%%\n", p->rows[i].name, p->rows[i].calls, p->rows[i].ms,
                     p->rows[i].ms / (double)p->rows[i].calls, total > 0 ? 100.0 * p->rows[i].ms / total : 0.0);
         fclose(f);
     }

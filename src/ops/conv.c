@@ -117,14 +117,13 @@ clseg_status clseg_conv2d_output_shape(const clseg_conv2d_desc *desc, clseg_shap
     return st;
 }
 
-/* Elements per image of the im2col buffer; 0 for a pointwise kernel, which needs none. */
+/* Elements per image of the im2col buffer; on the reference, 0 for a pointwise kernel, which
+ * needs none (an OpenCL device may still want room for packed copies). */
 static int64_t col_elems(const clseg_context *ctx, const clseg_conv_geom *g)
 {
-    if (clseg_conv_is_pointwise(g))
-        return 0;
     if (ctx != NULL && ctx->device.type != CLSEG_DEVICE_TYPE_REF)
         return clseg_ocl_conv_col_elems(ctx, g);
-    return clseg_conv_col_rows(g) * clseg_conv_col_cols(g);
+    return clseg_conv_is_pointwise(g) ? 0 : clseg_conv_col_rows(g) * clseg_conv_col_cols(g);
 }
 
 /* Images per chunk of the im2col buffer: depends only on the shapes, the device and the
