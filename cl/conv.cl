@@ -399,6 +399,54 @@ __kernel void col2im(__global const float *col, uint col_off, __global float *im
     }
 }
 
+/* col2im for stride 2 (dilation 1) over rows of whole 16-pixel tiles: the same sums in the same
+ * order as col2im, vector-wide. In a tile of 16 pixels starting at an even column, kernel column
+ * j meets only the even or only the odd pixels, at 8 consecutive feature columns: one 8-wide
+ * load per tap. Work-item (tile, image row, image plane). */
+inline float8 col2im_s2_taps(__global const float *crow, int ox0, int Wo)
+{
+    if (ox0 >= 0 && ox0 + 8 <= Wo)
+        return vload8(0, crow + ox0);
+    float8 v = 0.0f;
+#pragma unroll
+    for (int l = 0; l < 8; l++)
+        if (ox0 + l >= 0 && ox0 + l < Wo)
+            v[l] = crow[ox0 + l];
+    return v;
+}
+
+__kernel void col2im_s2(__global const float *col, uint col_off, __global float *img, uint img_off,
+                        __global const float *bias, uint bias_off, int has_bias, float beta, uint images, GEOM_ARGS)
+{
+    int x0 = (int)get_global_id(0) * 16, y = (int)get_global_id(1);
+    uint plane = (uint)get_global_id(2), c = plane % (uint)C, b = plane / (uint)C;
+    if (x0 >= W || y >= H || b >= images)
+        return;
+    uint P = (uint)(Ho * Wo);
+    __global const float *cb = col + col_off + (b * (uint)C + c) * (uint)(KH * KW) * P;
+    float8 even = 0.0f, odd = 0.0f;
+    for (int i = 0; i < KH; i++) {
+        int oy = y + PH - i;
+        if (oy < 0 || oy % 2 != 0 || oy / 2 >= Ho)
+            continue;
+        __global const float *crow = cb + (uint)(i * KW) * P + (uint)(oy / 2 * Wo);
+        for (int j = 0; j < KW; j++) {
+            int first = (PW - j) & 1; /* the first pixel of the tile j meets: 0 even, 1 odd */
+            float8 v = col2im_s2_taps(crow + (uint)j * P, (x0 + first + PW - j) / 2, Wo);
+            if (first == 0)
+                even += v;
+            else
+                odd += v;
+        }
+    }
+    float16 s = (float16)(even.s0, odd.s0, even.s1, odd.s1, even.s2, odd.s2, even.s3, odd.s3, even.s4, odd.s4, even.s5,
+                          odd.s5, even.s6, odd.s6, even.s7, odd.s7);
+    if (has_bias)
+        s += bias[bias_off + c];
+    __global float *dst = img + img_off + (plane * (uint)H + (uint)y) * (uint)W + (uint)x0;
+    vstore16(beta == 0.0f ? s : beta * vload16(0, dst) + s, 0, dst);
+}
+
 /* y = beta y + bias[channel] over (N, channels, hw); beta == 0 overwrites. */
 __kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
 void bias_fill(__global float *y, uint y_off, __global const float *bias, uint bias_off, uint channels, uint hw,

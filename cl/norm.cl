@@ -14,6 +14,9 @@
 #define NORM_EW_WG 64 /* work-group size of the per-element and per-channel kernels */
 #endif
 
+#ifndef NORM_VEC
+#define NORM_VEC 0 /* 1: the per-element kernels take 16 elements of one plane per work-item (CPU devices) */
+#endif
 #ifndef NORM_SERIAL
 #define NORM_SERIAL 0 /* 1: stage 1 as one work-item per chunk walking it with vectors (CPU devices) */
 #endif
@@ -322,4 +325,53 @@ void bn_backward_dx(__global const float *x, uint x_off, __global const float *d
     float g = weight[w_off + c] * is / fm *
               (fm * dy[dy_off + i] - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
     ACCUMULATE(dx[dx_off + i], beta, g);
+}
+
+/* --- The per-element kernels for CPU devices (NORM_VEC): the same arithmetic, 16 elements of
+ * one plane per work-item (the host checks that planes hold whole vectors), so that the
+ * per-channel values are loaded once per vector and not gathered per element. */
+
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_normalize_vec(__global const float *x, uint x_off, __global const float *mean, uint mean_off,
+                      __global const float *invstd, uint invstd_off, __global const float *weight, uint w_off,
+                      __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
+                      uint n)
+{
+    uint i = get_global_id(0) * 16, c = i / hw % channels;
+    if (i >= n)
+        return;
+    float16 v = vload16(0, x + x_off + i);
+    vstore16((v - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c], 0,
+             y + y_off + i);
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_infer_vec(__global const float *x, uint x_off, __global const float *running_mean, uint rm_off,
+                  __global const float *running_var, uint rv_off, __global const float *weight, uint w_off,
+                  __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
+                  uint n, float eps)
+{
+    uint i = get_global_id(0) * 16, c = i / hw % channels;
+    if (i >= n)
+        return;
+    float scale = weight[w_off + c] / sqrt(running_var[rv_off + c] + eps);
+    float16 v = vload16(0, x + x_off + i);
+    vstore16((v - running_mean[rm_off + c]) * scale + bias[b_off + c], 0, y + y_off + i);
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
+void bn_backward_dx_vec(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
+                        __global const float *weight, uint w_off, __global const float *mean, uint mean_off,
+                        __global const float *invstd, uint invstd_off, __global const float *sums, uint sums_off,
+                        __global float *dx, uint dx_off, uint channels, uint hw, uint n, uint m, float beta)
+{
+    uint i = get_global_id(0) * 16, c = i / hw % channels;
+    if (i >= n)
+        return;
+    float is = invstd[invstd_off + c], fm = (float)m;
+    float16 xhat = (vload16(0, x + x_off + i) - mean[mean_off + c]) * is;
+    float16 g = weight[w_off + c] * is / fm *
+                (fm * vload16(0, dy + dy_off + i) - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
+    __global float *d = dx + dx_off + i;
+    vstore16(beta == 0.0f ? g : beta * vload16(0, d) + g, 0, d);
 }

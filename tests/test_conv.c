@@ -265,7 +265,7 @@ END_TEST
  * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
  * stride 1 and 2, dilation, K not a multiple of any tile, outputs 8 and 4 wide (2 and 4 rows
  * per vector), the 2x2 stride-2 transposed convolution's own kernel (13 channels: a partial
- * panel) and the implicit weight gradient. */
+ * panel), the implicit weight gradient and col2im's stride-2 vector kernel. */
 START_TEST(test_every_tile_exact)
 {
     clseg_context *ref = test_context("ref");
@@ -282,7 +282,12 @@ START_TEST(test_every_tile_exact)
                         {{8, 3, 32, 32}, 5, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{8, 2, 64, 64}, 3, DESC(3, 3, 2, 1, 1, 0, 0)},
                         {{128, 2, 8, 8}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
-                        {{512, 2, 4, 4}, 3, DESC(3, 3, 1, 1, 1, 0, 0)}};
+                        {{512, 2, 4, 4}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        /* stride-2 gradients onto rows of whole 16-pixel tiles (col2im_s2): a
+                         * convolution's, LinkNet's transposed 3x3 and a transposed 4x4 */
+                        {{2, 3, 10, 32}, 6, DESC(3, 3, 2, 1, 1, 0, 0)},
+                        {{2, 5, 5, 16}, 3, DESC(3, 3, 2, 1, 1, 1, 1)},
+                        {{1, 3, 6, 8}, 2, DESC(4, 4, 2, 1, 1, 0, 1)}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
     const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
                               "conv.CONV_FIXED_TAPS=0"};
@@ -307,9 +312,9 @@ END_TEST
 
 /* A layer big enough that the GEMMs want scratch memory (64 -> 128 channels at 64x64, 3x3,
  * padding 1): the packed copies of CPU devices, CLBlast's temporaries elsewhere. The workspace
- * figure covers it and the products use it (src/opencl/gemm.c). The reference backend would take long on it (and longer under the
- * sanitizers), so a sample of outputs is summed here from run_layer()'s integer inputs (same
- * seeds); every sum is exact. */
+ * figure covers it and the products use it (src/opencl/gemm.c). The reference backend would take long on it (and longer
+ * under the sanitizers), so a sample of outputs is summed here from run_layer()'s integer inputs (same seeds); every
+ * sum is exact. */
 START_TEST(test_gemm_scratch_exact)
 {
     clseg_context *dev = test_context(selector);
@@ -379,8 +384,10 @@ START_TEST(test_deterministic)
             dyv[i] = sinf((float)i * 1.3f + 0.2f);
         float *out[2][4];
         for (int run = 0; run < 2; run++) {
-            clseg_tensor *x = test_tensor(ctx, l->x, v), *w = test_tensor(ctx, wsh, wv), *y = test_tensor(ctx, ys, NULL);
-            clseg_tensor *dy = test_tensor(ctx, ys, dyv), *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL);
+            clseg_tensor *x = test_tensor(ctx, l->x, v), *w = test_tensor(ctx, wsh, wv),
+                         *y = test_tensor(ctx, ys, NULL);
+            clseg_tensor *dy = test_tensor(ctx, ys, dyv), *dx = test_tensor(ctx, l->x, NULL),
+                         *dw = test_tensor(ctx, wsh, NULL);
             clseg_tensor *db = test_tensor(ctx, bs, NULL);
             clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
             ck_assert_int_eq(clseg_conv2d_forward(ctx, &l->d, x, w, NULL, y, ws), CLSEG_STATUS_SUCCESS);
@@ -418,7 +425,8 @@ START_TEST(test_accumulation_and_nan_overwrite)
         size_t wbytes = clseg_conv2d_workspace_bytes(ctx, &l->d, l->x, wsh);
         float *xv = test_ints(numel(l->x), 1, 2), *wv = test_ints(numel(wsh), 2, 2), *dyv = test_ints(numel(ys), 3, 2);
         clseg_tensor *x = test_tensor(ctx, l->x, xv), *w = test_tensor(ctx, wsh, wv), *dy = test_tensor(ctx, ys, dyv);
-        clseg_tensor *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL), *db = test_tensor(ctx, bs, NULL);
+        clseg_tensor *dx = test_tensor(ctx, l->x, NULL), *dw = test_tensor(ctx, wsh, NULL),
+                     *db = test_tensor(ctx, bs, NULL);
         clseg_tensor *y = test_tensor(ctx, ys, NULL);
         clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wbytes / sizeof(float))}, NULL);
         clseg_tensor *all[] = {dx, dw, db, y, ws};
@@ -461,8 +469,10 @@ static void hand_case(const char *sel)
     clseg_conv2d_desc d = clseg_conv2d_make(2, 1, 0);
     size_t wb = clseg_conv2d_workspace_bytes(ctx, &d, (clseg_shape){1, 1, 3, 3}, (clseg_shape){1, 1, 2, 2});
     clseg_tensor *ws = test_tensor(ctx, (clseg_shape){1, 1, 1, (int64_t)(wb / sizeof(float))}, NULL);
-    clseg_tensor *x = test_tensor(ctx, (clseg_shape){1, 1, 3, 3}, xv), *w = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, wv);
-    clseg_tensor *b = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, bv), *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
+    clseg_tensor *x = test_tensor(ctx, (clseg_shape){1, 1, 3, 3}, xv),
+                 *w = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, wv);
+    clseg_tensor *b = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, bv),
+                 *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &d, x, w, b, y, ws), CLSEG_STATUS_SUCCESS);
     float *got = test_download(y);
     for (int i = 0; i < 4; i++)
@@ -472,7 +482,8 @@ static void hand_case(const char *sel)
     float tv[4] = {1, 2, 3, 4}, tw[4] = {1, 2, 3, 4};
     clseg_conv2d_desc up = clseg_conv2d_make(2, 2, 0);
     up.transposed = 1;
-    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tv), *tww = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tw);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tv),
+                 *tww = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, tw);
     clseg_tensor *ty = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, NULL);
     ck_assert_int_eq(clseg_conv2d_forward(ctx, &up, tx, tww, NULL, ty, ws), CLSEG_STATUS_SUCCESS);
     float want[16] = {1, 2, 2, 4, 3, 4, 6, 8, 3, 6, 4, 8, 9, 12, 12, 16};

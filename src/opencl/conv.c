@@ -135,7 +135,12 @@ static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const
                             CLSEG_ARG_FLOAT(p->beta),
                             CLSEG_ARG_UINT(images),
                             GEOM_ARGS(&p->g)};
-    size_t global[3] = {(size_t)p->g.h, (size_t)p->g.c, images};
+    const clseg_conv_geom *g = &p->g;
+    if (g->sh == 2 && g->sw == 2 && g->dh == 1 && g->dw == 1 && g->w % 16 == 0) {
+        size_t tiles[3] = {(size_t)g->w / 16, (size_t)g->h, (size_t)g->c * images};
+        return clseg_ocl_run(ctx, PROGRAM, "col2im_s2", args, CLSEG_NARGS(args), 3, tiles, NULL);
+    }
+    size_t global[3] = {(size_t)g->h, (size_t)g->c, images};
     return clseg_ocl_run(ctx, PROGRAM, "col2im", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 

@@ -66,12 +66,20 @@ static clseg_status per_channel(clseg_context *ctx, const char *kernel, const bn
 static clseg_status per_element(clseg_context *ctx, const char *kernel, const bn_geom *g, const clseg_ocl_arg *args,
                                 size_t nargs)
 {
-    long wg = 0;
+    long wg = 0, vec = 0;
     clseg_status st = clseg_ocl_check_count(ctx, kernel, g->numel);
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_EW_WG", &wg);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "NORM_VEC", &vec);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
+    if (vec == 1 && g->hw % 16 == 0) {
+        char name[64];
+        size_t vectors = g->numel / 16, local = (size_t)wg;
+        snprintf(name, sizeof name, "%s_vec", kernel);
+        return clseg_ocl_run(ctx, PROGRAM, name, args, nargs, 1, &vectors, &local);
+    }
     size_t global[2] = {g->hw, g->numel / g->hw}, local[2] = {(size_t)wg, 1};
     return clseg_ocl_run(ctx, PROGRAM, kernel, args, nargs, 2, global, local);
 }
