@@ -100,6 +100,85 @@ __kernel void maxpool2_scatter(__global const float *values, uint v_off, __globa
     }
 }
 
+/* --- 3x3 windows at stride 2 and padding 1 (ResNet's stem) onto half the size, on whole
+ * 16-output tiles (the host checks): output ow sees columns 2 ow - 1 ... 2 ow + 1, so a tile
+ * reads its 32 columns plus the last one of the tile before; only row -1 and column -1 are
+ * padding, as the last row and column (2 OH - 1, 2 OW - 1) exist. */
+
+/* Output row oh's window rows, skipping the padding row -1, in the order maxpool_forward
+ * visits them. Padding column -1 (lane 0 of the first tile) is replaced by column 0 with its
+ * own index: seeing the first element twice never changes the choice, so padding never wins. */
+__kernel void maxpool3_forward(__global const float *x, uint x_off, __global float *y, uint y_off,
+                               __global float *indices, uint i_off, uint H, uint W, uint OH, uint OW)
+{
+    uint t = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2), ow0 = t * 16;
+    if (ow0 >= OW || oh >= OH)
+        return;
+    __global const float *xp = x + x_off + plane * H * W + 2 * ow0;
+    float16 col = (float16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) + (float)(2 * ow0);
+    float16 best = 0.0f, idx = 0.0f;
+    uint h0 = oh == 0 ? 0 : 2 * oh - 1;
+    for (uint h = h0; h <= 2 * oh + 1; h++) {
+        __global const float *r = xp + h * W;
+        float16 a0 = vload16(0, r), a1 = vload16(1, r);
+        float16 mid = (float16)(a0.even, a1.even), right = (float16)(a0.odd, a1.odd);
+        float16 at = (float)(h * W) + col, left_at = at - 1.0f;
+        float prev = ow0 == 0 ? mid.s0 : r[-1];
+        if (ow0 == 0)
+            left_at.s0 = at.s0;
+        float16 left = (float16)(prev, right.s0123, right.s456, right.s789a, right.sbcde);
+        if (h == h0) { /* the window's first element starts the choice */
+            best = left;
+            idx = left_at;
+        } else
+            pool2_take(left, left_at, &best, &idx);
+        pool2_take(mid, at, &best, &idx);
+        pool2_take(right, at + 1.0f, &best, &idx);
+    }
+    uint o = (plane * OH + oh) * OW + ow0;
+    vstore16(best, 0, y + y_off + o);
+    vstore16(idx, 0, indices + i_off + o);
+}
+
+/* out = beta out + values gathered over the windows holding each input, for one input row h
+ * of 32 columns per work-item. Row h lies in output rows h / 2 ... (h + 1) / 2 (one row when h
+ * is even or the last); an even column 2 ow in window ow only, an odd one 2 ow + 1 in ow and
+ * ow + 1 (the next tile's first, if any). The additions run in maxpool_scatter's order (oh,
+ * then ow, ascending) from 0, and a window that does not name the input adds +0, which
+ * changes no sum that starts at +0: the same bits. */
+__kernel void maxpool3_scatter(__global const float *values, uint v_off, __global const float *indices, uint i_off,
+                               __global float *out, uint out_off, float beta, uint H, uint W, uint OH, uint OW)
+{
+    uint t = get_global_id(0), h = get_global_id(1), plane = get_global_id(2), ow0 = t * 16;
+    if (ow0 >= OW || h >= H)
+        return;
+    float16 col = (float16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) + (float)(2 * ow0);
+    float16 even_at = (float)(h * W) + col, odd_at = even_at + 1.0f, zero = 0.0f, even = zero, odd = zero;
+    bool has_next = ow0 + 16 < OW;
+    for (uint oh = h / 2; oh <= min((h + 1) / 2, OH - 1); oh++) {
+        uint o = (plane * OH + oh) * OW + ow0;
+        float16 g = vload16(0, values + v_off + o), at = vload16(0, indices + i_off + o);
+        /* window ow + 1 of each lane: the tile shifted by one; -1 names no input */
+        float g_next = has_next ? values[v_off + o + 16] : 0.0f;
+        float at_next = has_next ? indices[i_off + o + 16] : -1.0f;
+        float16 g1 = (float16)(g.s1234, g.s5678, g.s9abc, g.sdef, g_next),
+                at1 = (float16)(at.s1234, at.s5678, at.s9abc, at.sdef, at_next);
+        even += select(zero, g, isequal(at, even_at));
+        odd += select(zero, g, isequal(at, odd_at));
+        odd += select(zero, g1, isequal(at1, odd_at));
+    }
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 hi = lo + 8;
+    float16 v0 = shuffle2(even, odd, lo), v1 = shuffle2(even, odd, hi);
+    __global float *dst = out + out_off + (plane * H + h) * W + 2 * ow0;
+    if (beta != 0.0f) {
+        v0 = beta * vload16(0, dst) + v0;
+        v1 = beta * vload16(1, dst) + v1;
+    }
+    vstore16(v0, 0, dst);
+    vstore16(v1, 1, dst);
+}
+
 /* The outputs [lo, hi] along one axis whose windows contain input coordinate i (the same as
  * clseg_pool_window_range in src/ref/pool_math.h). */
 inline void window_range(int i, int k, int s, int p, int out, int *lo, int *hi)

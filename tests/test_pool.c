@@ -309,6 +309,169 @@ START_TEST(test_vector_path_ties_and_nans)
 }
 END_TEST
 
+/* dx after max pooling's backward of shape sx at 3x3, stride 2, padding 1, onto init with beta. */
+static float *stem_backward(clseg_context *ctx, clseg_shape sx, const float *x, const float *g, const float *init,
+                            float beta)
+{
+    clseg_pool2d_desc d = clseg_pool2d_make(3, 2, 1);
+    clseg_shape sy;
+    ck_assert_int_eq(clseg_pool2d_output_shape(&d, sx, &sy), CLSEG_STATUS_SUCCESS);
+    clseg_tensor *tx = test_tensor(ctx, sx, x), *y = test_tensor(ctx, sy, NULL), *idx = test_tensor(ctx, sy, NULL);
+    clseg_tensor *dy = test_tensor(ctx, sy, g), *dx = test_tensor(ctx, sx, init);
+    ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, tx, y, idx), CLSEG_STATUS_SUCCESS);
+    ck_assert_int_eq(clseg_maxpool2d_backward(ctx, &d, dy, idx, dx, beta), CLSEG_STATUS_SUCCESS);
+    float *out = test_download(dx);
+    clseg_tensor_destroy(tx), clseg_tensor_destroy(y), clseg_tensor_destroy(idx), clseg_tensor_destroy(dy);
+    clseg_tensor_destroy(dx);
+    return out;
+}
+
+static float *filled(size_t n, float v)
+{
+    float *a = malloc(n * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = v;
+    return a;
+}
+
+/* 3x3 windows at stride 2 and padding 1 onto half the size, over whole 16-output rows, take
+ * vector kernels too; windows overlap in odd rows and columns, also across 16-output tiles.
+ * Ties (values -3..3), NaNs at the first row and column next to the padding and in shared
+ * columns, and a plane of -inf (padding must not win) pick the same index as the reference. */
+START_TEST(test_vector_path_3x3_ties_and_nans)
+{
+    clseg_context *dev = test_context(selector), *ref = test_context("ref");
+    /* 16 outputs a row; 32 (two tiles); 3x16 outputs from 6x31, not twice as wide */
+    const clseg_shape shapes[] = {{2, 3, 6, 32}, {1, 2, 8, 64}, {1, 2, 6, 31}};
+    const clseg_pool2d_desc stem = clseg_pool2d_make(3, 2, 1);
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        clseg_shape sx = shapes[k];
+        size_t n = clseg_shape_numel(sx), w = (size_t)sx.w, plane = (size_t)(sx.h * sx.w);
+        float *x = test_ints(n, 3, 3), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
+        for (size_t i = 0; i < n; i += 37)
+            x[i] = NAN;
+        x[0] = x[1] = NAN;       /* the corner next to both paddings; the first NaN stays */
+        x[w] = x[2 * w] = NAN;   /* column 0: rows 1 (two windows) and 2 */
+        x[2 * w + 31] = NAN;     /* column 31: the last of a tile, in windows 15 and 16 */
+        x[3 * w + w - 1] = NAN;  /* the last column, in the last window only */
+        for (size_t i = plane; i < 2 * plane; i++)
+            x[i] = -INFINITY;
+        size_t c1 = 0, c2 = 0;
+        float *a = ops_of_shape(dev, sx, stem, x, g, acc, &c1), *b = ops_of_shape(ref, sx, stem, x, g, acc, &c2);
+        ck_assert_uint_eq(c1, c2);
+        ck_assert_msg(memcmp(a, b, c1 * sizeof *a) == 0, "shape %zu: the vector pooling differs from the reference", k);
+        free(a), free(b);
+        /* beta 0 overwrites a NaN-filled dx; beta 0.5 accumulates */
+        float *nan = filled(n, NAN);
+        /* unpooling with indices of neighbouring windows: a position outside its own window is
+         * ignored, as by the reference */
+        clseg_shape sy;
+        ck_assert_int_eq(clseg_pool2d_output_shape(&stem, sx, &sy), CLSEG_STATUS_SUCCESS);
+        size_t m = clseg_shape_numel(sy);
+        float *moved = malloc(m * sizeof *moved);
+        ck_assert_ptr_nonnull(moved);
+        for (size_t o = 0; o < m; o++) {
+            int64_t oh = (int64_t)o / sy.w % sy.h, ow = (int64_t)o % sy.w;
+            int64_t h = 2 * oh + (int64_t)(o % 5) - 2, c = 2 * ow + (int64_t)(o * 7 % 5) - 2; /* 2 oh - 2 ... */
+            h = h < 0 ? 0 : h < sx.h ? h : sx.h - 1;
+            c = c < 0 ? 0 : c < sx.w ? c : sx.w - 1;
+            moved[o] = (float)(h * sx.w + c);
+        }
+        for (int i = 0; i < 2; i++) {
+            clseg_context *ctx = i == 0 ? dev : ref;
+            clseg_tensor *tv = test_tensor(ctx, sy, g), *ti = test_tensor(ctx, sy, moved), *un = test_tensor(ctx, sx, nan);
+            ck_assert_int_eq(clseg_maxunpool2d_forward(ctx, &stem, tv, ti, un), CLSEG_STATUS_SUCCESS);
+            float *v = test_download(un);
+            if (i == 0)
+                a = v;
+            else
+                b = v;
+            clseg_tensor_destroy(tv), clseg_tensor_destroy(ti), clseg_tensor_destroy(un);
+        }
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "shape %zu: unpooling moved indices differs", k);
+        free(a), free(b), free(moved);
+        a = stem_backward(dev, sx, x, g, nan, 0.0f), b = stem_backward(ref, sx, x, g, nan, 0.0f);
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "shape %zu: beta 0 differs", k);
+        free(a), free(b);
+        a = stem_backward(dev, sx, x, g, acc, 0.5f), b = stem_backward(ref, sx, x, g, acc, 0.5f);
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "shape %zu: beta 0.5 differs", k);
+        free(a), free(b), free(nan), free(x), free(g), free(acc);
+    }
+    clseg_context_destroy(dev);
+    clseg_context_destroy(ref);
+}
+END_TEST
+
+/* maxpool_scatter's float sums, in its order (output rows, then columns, ascending, from +0):
+ * the reference sums in double, so it cannot tell the order of fractional additions. */
+static void scatter_in_float_order(const float *g, const float *idx, const clseg_pool_geom *pg, float *out, float beta)
+{
+    for (int64_t p = 0; p < pg->planes; p++)
+        for (int64_t h = 0; h < pg->h; h++)
+            for (int64_t w = 0; w < pg->w; w++) {
+                int64_t oh_lo, oh_hi, ow_lo, ow_hi;
+                clseg_pool_window_range(h, pg->kh, pg->sh, pg->ph, pg->oh, &oh_lo, &oh_hi);
+                clseg_pool_window_range(w, pg->kw, pg->sw, pg->pw, pg->ow, &ow_lo, &ow_hi);
+                float sum = 0.0f;
+                for (int64_t oh = oh_lo; oh <= oh_hi; oh++)
+                    for (int64_t ow = ow_lo; ow <= ow_hi; ow++) {
+                        int64_t o = (p * pg->oh + oh) * pg->ow + ow;
+                        if (idx[o] == (float)(h * pg->w + w))
+                            sum += g[o];
+                    }
+                float *e = &out[(p * pg->h + h) * pg->w + w];
+                *e = beta == 0.0f ? sum : beta * *e + sum;
+            }
+}
+
+/* Fractional gradients (and some -0) onto windows tied at shared positions: the vector scatter
+ * adds in the generic kernel's order, so it gives the same bits; the generic kernel (16 outputs
+ * a row minus one) is held to the same order. beta 1 keeps a fused multiply-add exact. */
+START_TEST(test_vector_path_3x3_sums_in_generic_order)
+{
+    clseg_context *dev = test_context(selector);
+    const clseg_shape shapes[] = {{1, 3, 6, 32}, {2, 2, 8, 64}, {1, 3, 6, 30}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        clseg_shape sx = shapes[k];
+        clseg_pool2d_desc d = clseg_pool2d_make(3, 2, 1);
+        clseg_pool_geom pg = make_geom(sx.n * sx.c, sx.h, sx.w, d);
+        size_t n = clseg_shape_numel(sx), m = small_n(&pg);
+        float *x = test_ints(n, 5, 1), *g = malloc(m * sizeof *g), *acc = malloc(n * sizeof *acc);
+        ck_assert(g && acc);
+        /* a 10 at odd row 2 r + 1 and odd column 2 j + 1, with r even and j a multiple of 4 or
+         * the last of a tile, is the only 10 in the four windows (r..r+1, j..j+1) that share it:
+         * it gathers four gradients, whose order of addition matters */
+        for (int64_t p = 0; p < pg.planes; p++)
+            for (int64_t r = 0; r < pg.oh; r += 2)
+                for (int64_t j = 0; j < pg.ow; j++)
+                    if (j % 4 == 0 || j % 16 == 15)
+                        x[(p * sx.h + 2 * r + 1) * sx.w + 2 * j + 1] = 10.0f;
+        for (size_t i = 0; i < m; i++)
+            g[i] = i % 11 == 0 ? -0.0f : sinf((float)i) * 0.3f;
+        for (size_t i = 0; i < n; i++)
+            acc[i] = cosf((float)i) * 0.7f;
+        /* the indices the device records (checked against the reference elsewhere) */
+        clseg_shape sy = {sx.n, sx.c, pg.oh, pg.ow};
+        clseg_tensor *tx = test_tensor(dev, sx, x), *y = test_tensor(dev, sy, NULL), *ti = test_tensor(dev, sy, NULL);
+        ck_assert_int_eq(clseg_maxpool2d_forward(dev, &d, tx, y, ti), CLSEG_STATUS_SUCCESS);
+        float *idx = test_download(ti);
+        float *nan = filled(n, NAN), *want = filled(n, NAN);
+        scatter_in_float_order(g, idx, &pg, want, 0.0f);
+        float *got = stem_backward(dev, sx, x, g, nan, 0.0f);
+        ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "shape %zu: beta 0 sums differ", k);
+        free(got);
+        memcpy(want, acc, n * sizeof *want);
+        scatter_in_float_order(g, idx, &pg, want, 1.0f);
+        got = stem_backward(dev, sx, x, g, acc, 1.0f);
+        ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "shape %zu: beta 1 sums differ", k);
+        free(got), free(want), free(nan), free(idx), free(x), free(g), free(acc);
+        clseg_tensor_destroy(tx), clseg_tensor_destroy(y), clseg_tensor_destroy(ti);
+    }
+    clseg_context_destroy(dev);
+}
+END_TEST
+
 /* Overlapping windows and fractional values: sums of several gradients, the same bits twice. */
 START_TEST(test_backward_is_deterministic)
 {
@@ -409,6 +572,8 @@ int main(void)
     tcase_add_test(dev, test_device_matches_reference_exactly_on_integers);
     tcase_add_test(dev, test_backward_is_deterministic);
     tcase_add_test(dev, test_vector_path_ties_and_nans);
+    tcase_add_test(dev, test_vector_path_3x3_ties_and_nans);
+    tcase_add_test(dev, test_vector_path_3x3_sums_in_generic_order);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }

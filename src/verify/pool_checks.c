@@ -86,6 +86,7 @@ static const pool_arg odd_rect = {VERIFY_ODD, K3X2, 0.5f, VERIFY_INTEGERS};
 static const pool_arg odd2_k3s2 = {VERIFY_ODD2, K3S2P1, 0, VERIFY_INTEGERS}, odd2_k3s2_acc = {VERIFY_ODD2, K3S2P1, 1, VERIFY_UNIFORM};
 static const pool_arg odd2_k3s1 = {VERIFY_ODD2, K3S1P1, 1, VERIFY_INTEGERS}, odd2_k2 = {VERIFY_ODD2, K2S2, 1, VERIFY_UNIFORM};
 static const pool_arg wide_k2 = {VERIFY_WIDE, K2S2, 0, VERIFY_UNIFORM}, wide_k3s2 = {VERIFY_WIDE, K3S2P1, 1, VERIFY_UNIFORM};
+static const pool_arg wide_k3s2_ints = {VERIFY_WIDE, K3S2P1, 0, VERIFY_INTEGERS}; /* ties between windows */
 static const pool_arg gap_one = {VERIFY_ONE, K2S2, 0, VERIFY_UNIFORM}, gap_odd = {VERIFY_ODD, K2S2, 1, VERIFY_UNIFORM};
 static const pool_arg gap_odd2 = {VERIFY_ODD2, K2S2, 0, VERIFY_UNIFORM}, gap_wide = {VERIFY_WIDE, K2S2, 1, VERIFY_UNIFORM};
 
@@ -102,6 +103,7 @@ static const verify_case cases[] = {
     {"maxpool2d.forward", "2x5x13x11 k3 s2 p1 ints", run_maxpool_forward, &odd2_k3s2, 0},
     {"maxpool2d.forward", "8x32x64x64 k2 s2", run_maxpool_forward, &wide_k2, 0},
     {"maxpool2d.forward", "8x32x64x64 k3 s2 p1", run_maxpool_forward, &wide_k3s2, 0},
+    {"maxpool2d.forward", "8x32x64x64 k3 s2 p1 ints", run_maxpool_forward, &wide_k3s2_ints, 0},
     {"maxpool2d.backward", "1x1x1x1 k3 s2 p1 beta=0", run_maxpool_backward, &one, 0},
     {"maxpool2d.backward", "1x1x1x1 k3 s1 p1 beta=1", run_maxpool_backward, &one_acc, 1e-6},
     {"maxpool2d.backward", "1x3x7x9 k2 s2 beta=0", run_maxpool_backward, &odd_k2, 0},
@@ -111,11 +113,13 @@ static const verify_case cases[] = {
     {"maxpool2d.backward", "2x5x13x11 k3 s1 p1 beta=1", run_maxpool_backward, &odd2_k3s1, 1e-6},
     {"maxpool2d.backward", "8x32x64x64 k2 s2 beta=0", run_maxpool_backward, &wide_k2, 0},
     {"maxpool2d.backward", "8x32x64x64 k3 s2 p1 beta=1", run_maxpool_backward, &wide_k3s2, 1e-6},
+    {"maxpool2d.backward", "8x32x64x64 k3 s2 p1 ints beta=0", run_maxpool_backward, &wide_k3s2_ints, 1e-6},
     {"maxunpool2d.forward", "1x1x1x1 k3 s2 p1", run_maxunpool_forward, &one, 0},
     {"maxunpool2d.forward", "1x3x7x9 k2 s2", run_maxunpool_forward, &odd_k2, 0},
     {"maxunpool2d.forward", "1x3x7x9 k3 s1 ints", run_maxunpool_forward, &odd_k3s1, 1e-6},
     {"maxunpool2d.forward", "2x5x13x11 k3 s2 p1", run_maxunpool_forward, &odd2_k3s2_acc, 1e-6},
     {"maxunpool2d.forward", "8x32x64x64 k2 s2", run_maxunpool_forward, &wide_k2, 0},
+    {"maxunpool2d.forward", "8x32x64x64 k3 s2 p1 ints", run_maxunpool_forward, &wide_k3s2_ints, 1e-6},
     {"maxunpool2d.backward", "1x1x1x1 k3 s2 p1 beta=0", run_maxunpool_backward, &one, 0},
     {"maxunpool2d.backward", "1x3x7x9 k3x2 s2x1 p1 beta=0.5", run_maxunpool_backward, &odd_rect, 1e-6},
     {"maxunpool2d.backward", "2x5x13x11 k2 s2 beta=1", run_maxunpool_backward, &odd2_k2, 1e-6},
