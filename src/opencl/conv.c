@@ -81,8 +81,14 @@ size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_c
 
 int64_t clseg_ocl_conv_col_elems(const clseg_context *ctx, const clseg_conv_geom *g)
 {
-    size_t plain = clseg_conv_is_pointwise(g) ? 0 : (size_t)(clseg_conv_col_rows(g) * clseg_conv_col_cols(g));
-    size_t packed = clseg_ocl_conv_packed_col_elems((clseg_context *)ctx, g);
+    clseg_context *c = (clseg_context *)ctx;
+    /* the im2col matrix only where a product falls back to it: a chunk of fewer images costs
+     * launches, and a large buffer costs time of its own */
+    bool im2col = !clseg_conv_is_pointwise(g) &&
+                  (!clseg_ocl_conv_packed_applies(c, g, false) || !clseg_ocl_conv_packed_applies(c, g, true) ||
+                   !clseg_ocl_conv_packed_weights_applies(c, g));
+    size_t plain = im2col ? (size_t)(clseg_conv_col_rows(g) * clseg_conv_col_cols(g)) : 0;
+    size_t packed = clseg_ocl_conv_packed_col_elems(c, g);
     return (int64_t)(packed > plain ? packed : plain);
 }
 
