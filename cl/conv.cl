@@ -13,6 +13,9 @@
 #ifndef CONV_FIXED_TAPS
 #define CONV_FIXED_TAPS 1 /* 1: 3x3 convolutions take the implicit GEMM built for 3x3 taps */
 #endif
+#ifndef CONV_REDUCE_SERIAL
+#define CONV_REDUCE_SERIAL 0 /* 1: the bias gradient's stage 1 as one work-item per share, 16 values a step (CPUs) */
+#endif
 #ifndef CONV_REDUCE_WG
 #define CONV_REDUCE_WG 64 /* work-group size of both bias-gradient stages; a power of two */
 #endif
@@ -487,6 +490,33 @@ void channel_sum_partial(__global const float *x, uint x_off, uint channels, uin
     float total = conv_tree_sum(acc, mine);
     if (get_local_id(0) == 0)
         partial[p_off + c * groups + get_group_id(0)] = total;
+}
+
+/* Stage 1 for CPU devices (CONV_REDUCE_SERIAL), grid (groups, channels): work-item g of
+ * channel c sums a contiguous share of c's count values, a plane at a time, 16 values a step
+ * into vector lanes that it adds up at the end in a fixed order; no divisions per element and
+ * no barriers. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void channel_sum_serial(__global const float *x, uint x_off, uint channels, uint hw, uint count,
+                        __global float *partial, uint p_off)
+{
+    uint g = get_global_id(0), c = get_global_id(1), groups = get_global_size(0);
+    uint share = (count + groups - 1) / groups, j = min(count, g * share), end = min(count, j + share);
+    float16 s = 0.0f;
+    float s1 = 0.0f;
+    while (j < end) {
+        uint image = j / hw, pos = j % hw, run = min(end - j, hw - pos), t = 0;
+        __global const float *p = x + x_off + (image * channels + c) * hw + pos;
+        for (; t + 16 <= run; t += 16)
+            s += vload16(0, p + t);
+        for (; t < run; t++)
+            s1 += p[t];
+        j += run;
+    }
+    float8 a = s.lo + s.hi;
+    float4 b = a.lo + a.hi;
+    float2 d = b.lo + b.hi;
+    partial[p_off + c * groups + g] = d.x + d.y + s1;
 }
 
 /* Stage 2, grid (CONV_REDUCE_WG, channels): out[c] = beta out[c] + the sum of c's partials. */

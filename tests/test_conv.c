@@ -203,11 +203,18 @@ static void assert_results_equal(size_t index, const layer *l, const results *a,
 /* Small integers and at most a few hundred terms per sum: every float32 sum is exact, so the
  * device must match the reference bit for bit whatever order it sums in. */
 static const layer exact_layers[] = {
-    {{1, 3, 7, 9}, 4, DESC(3, 3, 1, 1, 1, 0, 0)},           {{2, 5, 13, 11}, 3, DESC(3, 3, 2, 1, 1, 0, 0)},
-    {{2, 3, 11, 13}, 2, {3, 5, 1, 2, 1, 2, 1, 1, 0, 0, 0}}, {{1, 2, 15, 17}, 3, DESC(3, 3, 1, 6, 6, 0, 0)},
-    {{2, 6, 5, 7}, 4, DESC(1, 1, 1, 0, 1, 0, 0)},           {{2, 4, 9, 7}, 3, DESC(2, 2, 2, 0, 1, 0, 1)},
-    {{2, 4, 7, 9}, 3, DESC(3, 3, 2, 1, 1, 1, 1)},           {{1, 3, 6, 5}, 2, {3, 3, 1, 2, 1, 0, 2, 2, 1, 1, 1}},
+    {{1, 3, 7, 9}, 4, DESC(3, 3, 1, 1, 1, 0, 0)},
+    {{2, 5, 13, 11}, 3, DESC(3, 3, 2, 1, 1, 0, 0)},
+    {{2, 3, 11, 13}, 2, {3, 5, 1, 2, 1, 2, 1, 1, 0, 0, 0}},
+    {{1, 2, 15, 17}, 3, DESC(3, 3, 1, 6, 6, 0, 0)},
+    {{2, 6, 5, 7}, 4, DESC(1, 1, 1, 0, 1, 0, 0)},
+    {{2, 4, 9, 7}, 3, DESC(2, 2, 2, 0, 1, 0, 1)},
+    {{2, 4, 7, 9}, 3, DESC(3, 3, 2, 1, 1, 1, 1)},
+    {{1, 3, 6, 5}, 2, {3, 3, 1, 2, 1, 0, 2, 2, 1, 1, 1}},
     {{2, 3, 5, 7}, 2, DESC(1, 1, 1, 0, 1, 0, 1)},
+    /* a bias gradient of 35793 values a channel: CPU devices sum it in two shares that cross
+     * the planes' boundaries */
+    {{3, 1, 97, 123}, 2, DESC(1, 1, 1, 0, 1, 0, 0)},
 };
 
 START_TEST(test_integer_inputs_exact_against_reference)

@@ -262,20 +262,27 @@ clseg_status clseg_ocl_conv_bias_grad(clseg_context *ctx, const void *params, cl
     clseg_tensor *grad = t[0], *dbias = t[1], *ws = t[2];
     size_t channels = (size_t)grad->shape.c, hw = (size_t)(grad->shape.h * grad->shape.w);
     size_t count = (size_t)grad->shape.n * hw;
-    long wg = 0;
+    long wg = 0, serial = 0;
     clseg_status st = clseg_ocl_check_count(ctx, "conv2d.bias_grad", clseg_tensor_numel(grad));
     if (st == CLSEG_STATUS_SUCCESS)
         st = clseg_ocl_tunable(ctx, PROGRAM, "CONV_REDUCE_WG", &wg);
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_tunable(ctx, PROGRAM, "CONV_REDUCE_SERIAL", &serial);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    size_t local = (size_t)wg, groups = (count + local - 1) / local;
-    if (groups > CLSEG_CONV_BIAS_PARTIALS)
-        groups = CLSEG_CONV_BIAS_PARTIALS;
+    /* serial: shares of 16384 values, enough work-items for the cores and few partials */
+    size_t local = (size_t)wg, groups = serial == 1 ? count / 16384 : (count + local - 1) / local;
+    groups = groups < 1 ? 1 : groups > CLSEG_CONV_BIAS_PARTIALS ? CLSEG_CONV_BIAS_PARTIALS : groups;
     size_t partials = ws->offset + (size_t)(p->col_images * p->col_elems);
     size_t global1[2] = {groups * local, channels}, global2[2] = {local, channels}, lsize[2] = {local, 1};
     clseg_ocl_arg stage1[] = {CLSEG_ARG_TENSOR(grad), CLSEG_ARG_UINT(channels), CLSEG_ARG_UINT(hw),
                               CLSEG_ARG_UINT(count),  CLSEG_ARG_MEM(ws),        CLSEG_ARG_UINT(partials)};
-    st = clseg_ocl_run(ctx, PROGRAM, "channel_sum_partial", stage1, CLSEG_NARGS(stage1), 2, global1, lsize);
+    if (serial == 1) {
+        size_t shares[2] = {groups, channels}, one[2] = {1, 1};
+        st = clseg_ocl_run(ctx, PROGRAM, "channel_sum_serial", stage1, CLSEG_NARGS(stage1), 2, shares, one);
+    } else {
+        st = clseg_ocl_run(ctx, PROGRAM, "channel_sum_partial", stage1, CLSEG_NARGS(stage1), 2, global1, lsize);
+    }
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
     clseg_ocl_arg stage2[] = {CLSEG_ARG_MEM(ws), CLSEG_ARG_UINT(partials), CLSEG_ARG_UINT(groups),
