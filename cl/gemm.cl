@@ -56,19 +56,22 @@ GEMM_PACK(24)
  * overwrites (C is not read, so a NaN there does not survive). Grid (B panels, A panels,
  * images): image z's panels and C start z * stride further on, so a batch of products with the
  * same shape (a convolution's images) is one launch. trans_c stores the block transposed,
- * C[col][row], for a product computed as C^T = B^T A^T because its m is small. */
+ * C[col][row], for a product computed as C^T = B^T A^T because its m is small. With ksplit > 0,
+ * z is instead a share of k: values [z ksplit, (z + 1) ksplit) of the same panels, and C
+ * (c_stride apart) a partial product for gemm_sum_splits. */
 #define GEMM_MICRO(MR)                                                                                               \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_micro_##MR(                                   \
         uint m, uint n, uint k, float alpha, float beta, __global const float *ap, uint ap_off, uint ap_stride,      \
         __global const float *bp, uint bp_off, uint bp_stride, __global float *c, uint c_off, uint c_stride,         \
-        uint ldc, uint trans_c)                                                                                      \
+        uint ldc, uint trans_c, uint ksplit)                                                                         \
     {                                                                                                                \
         uint q = get_global_id(0), p = get_global_id(1), z = get_global_id(2);                                       \
-        __global const float *a = ap + ap_off + z * ap_stride + (size_t)p * k * MR;                                  \
-        __global const float *b = bp + bp_off + z * bp_stride + (size_t)q * k * GEMM_NR;                             \
+        uint k0 = ksplit > 0 ? z * ksplit : 0, kn = ksplit > 0 ? min(ksplit, k - k0) : k;                           \
+        __global const float *a = ap + ap_off + (ksplit > 0 ? 0 : z * ap_stride) + ((size_t)p * k + k0) * MR;       \
+        __global const float *b = bp + bp_off + (ksplit > 0 ? 0 : z * bp_stride) + ((size_t)q * k + k0) * GEMM_NR;  \
         float16 acc[MR];                                                                                             \
         _Pragma("unroll") for (int i = 0; i < MR; i++) acc[i] = (float16)(0.0f);                                     \
-        for (uint kk = 0; kk < k; kk++) {                                                                            \
+        for (uint kk = 0; kk < kn; kk++) {                                                                           \
             float16 bv = vload16(0, b + kk * GEMM_NR);                                                               \
             _Pragma("unroll") for (int i = 0; i < MR; i++) acc[i] = fma((float16)(a[kk * MR + i]), bv, acc[i]);     \
         }                                                                                                            \
@@ -108,3 +111,19 @@ GEMM_PACK(24)
 
 GEMM_MICRO(16)
 GEMM_MICRO(24)
+
+/* c = beta c + the sum of the splits partial products (rows x cols, ld ldc, part_stride apart),
+ * added in order of z: the same bits on every run. A work-item per element of c. */
+__kernel void gemm_sum_splits(__global const float *part, uint part_off, uint part_stride, uint splits,
+                              __global float *c, uint c_off, uint ldc, uint rows, uint cols, float beta)
+{
+    uint j = get_global_id(0), i = get_global_id(1);
+    if (j >= cols || i >= rows)
+        return;
+    __global const float *pz = part + part_off + i * ldc + j;
+    float s = pz[0];
+    for (uint z = 1; z < splits; z++)
+        s += pz[(size_t)z * part_stride];
+    __global float *cc = c + c_off + i * ldc + j;
+    *cc = beta != 0.0f ? s + beta * *cc : s;
+}

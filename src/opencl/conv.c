@@ -238,7 +238,7 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
     clseg_ocl_scratch scratch = gemm_scratch(p, ws);
     bool pointwise = clseg_conv_is_pointwise(&p->g);
     if (st == CLSEG_STATUS_SUCCESS && clseg_ocl_conv_packed_weights_applies(ctx, &p->g))
-        return clseg_ocl_conv_packed_weights(ctx, p, img, fgrad, dw, ws);
+        return clseg_ocl_conv_packed_weights(ctx, p, img, fgrad, dw, ws, scratch);
     for (size_t first = 0; st == CLSEG_STATUS_SUCCESS && first < n; first += s.col_images) {
         size_t images = n - first < s.col_images ? n - first : s.col_images;
         if (!pointwise)

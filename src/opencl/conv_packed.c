@@ -165,6 +165,12 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
         size_t e = plan_conv(ctx, &gg).weight_elems;
         elems = e > elems ? e : elems;
     }
+    if (clseg_ocl_conv_packed_weights_applies(ctx, g) && !implicit_weights_fit(g)) {
+        /* the partial products of a split k: a whole batch's k needs the most */
+        packed_weights pw = plan_weights(ctx, g);
+        size_t e = clseg_ocl_gemm_split_elems(&pw.plan, (size_t)g->n * pw.pixels, pw.rows);
+        elems = e > elems ? e : elems;
+    }
     if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv2_fits(g)) {
         size_t e = round_up(2 * deconv2_panels(g) * (size_t)g->k * 2 * DECONV_MR, ALIGN);
         elems = e > elems ? e : elems;
@@ -334,7 +340,8 @@ static clseg_status implicit_weights(clseg_context *ctx, const clseg_conv_params
 }
 
 clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *img,
-                                           const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws)
+                                           const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws,
+                                           clseg_ocl_scratch scratch)
 {
     if (implicit_weights_fit(&p->g))
         return implicit_weights(ctx, p, img, grad, dw, ws);
@@ -371,9 +378,8 @@ clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_
                                      images);
         clseg_ocl_matrix c = {clseg_tensor_buffer(dw)->mem, dw->offset, pw.rows};
         if (st == CLSEG_STATUS_SUCCESS)
-            st = clseg_ocl_gemm_panels(ctx, &pw.plan, k_total, 1.0f, pw.plan.swapped ? cols : grads,
-                                       pw.plan.swapped ? grads : cols, first == 0 ? p->beta : 1.0f, c, 0,
-                                       pw.plan.swapped, 1);
+            st = clseg_ocl_gemm_panels_split(ctx, &pw.plan, k_total, 1.0f, pw.plan.swapped ? cols : grads,
+                                             pw.plan.swapped ? grads : cols, first == 0 ? p->beta : 1.0f, c, scratch);
     }
     return st;
 }

@@ -39,8 +39,10 @@ clseg_status clseg_ocl_conv_packed_data(clseg_context *ctx, const clseg_conv_par
                                         const clseg_tensor *ws, clseg_ocl_scratch scratch);
 
 /* dW = beta dW + sum over the images of feature_grad x im2col(image)^T, a chunk of images as
- * one product (the order of the sum depends only on the shapes). */
+ * one product (the order of the sum depends only on the shapes); scratch holds the partial
+ * products of a k split in shares. */
 clseg_status clseg_ocl_conv_packed_weights(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *img,
-                                           const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws);
+                                           const clseg_tensor *grad, const clseg_tensor *dw, const clseg_tensor *ws,
+                                           clseg_ocl_scratch scratch);
 
 #endif

@@ -161,10 +161,76 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
                             CLSEG_ARG_UINT(c.offset),
                             CLSEG_ARG_UINT(c_stride),
                             CLSEG_ARG_UINT(c.ld),
-                            CLSEG_ARG_UINT(trans_c)};
+                            CLSEG_ARG_UINT(trans_c),
+                            CLSEG_ARG_UINT(0)};
     size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, count}, one[3] = {1, 1, 1};
     return clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3,
                          global, one);
+}
+
+/* Shares of k for a product with few blocks and a long k, which one work-item per block would
+ * walk alone, streaming its panels from memory: with shares, the blocks of one share run side
+ * by side over panels that stay in cache (a share's panels fill about CACHE_BYTES), and every
+ * core has work. 1: no split. */
+static size_t k_shares(const clseg_ocl_packing *p, size_t k)
+{
+    enum { ENOUGH_BLOCKS = 64, CACHE_BYTES = 256 << 10, MIN_SHARE = 128, MAX_SHARES = 64 };
+    size_t left = round_up(p->left_rows, p->mr), right = round_up(p->right_rows, NR);
+    size_t blocks = left / p->mr * (right / NR), share = CACHE_BYTES / ((left + right) * sizeof(float));
+    if (blocks >= ENOUGH_BLOCKS || k < 2 * MIN_SHARE)
+        return 1;
+    share = share < MIN_SHARE ? MIN_SHARE : share;
+    size_t shares = (k + share - 1) / share;
+    return shares > MAX_SHARES ? MAX_SHARES : shares;
+}
+
+size_t clseg_ocl_gemm_split_elems(const clseg_ocl_packing *p, size_t k, size_t ldc)
+{
+    size_t shares = k_shares(p, k);
+    return shares > 1 ? shares * (p->swapped ? p->right_rows : p->left_rows) * ldc : 0;
+}
+
+clseg_status clseg_ocl_gemm_panels_split(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
+                                         clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
+                                         clseg_ocl_scratch scratch)
+{
+    size_t shares = k_shares(p, k), need = clseg_ocl_gemm_split_elems(p, k, c.ld);
+    size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
+    if (shares <= 1 || scratch.mem == NULL || (start + need) * sizeof(float) > scratch.offset + scratch.bytes)
+        return clseg_ocl_gemm_panels(ctx, p, k, alpha, left, right, beta, c, 0, p->swapped, 1);
+    size_t m = p->left_rows, n = p->right_rows, share = (k + shares - 1) / shares;
+    size_t rows = p->swapped ? n : m, cols = p->swapped ? m : n, part_stride = rows * c.ld;
+    clseg_status st = clseg_ocl_check_count(ctx, "gemm", start + need);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(m),
+                            CLSEG_ARG_UINT(n),
+                            CLSEG_ARG_UINT(k),
+                            CLSEG_ARG_FLOAT(alpha),
+                            CLSEG_ARG_FLOAT(0.0f),
+                            {sizeof(cl_mem), &left.mem},
+                            CLSEG_ARG_UINT(left.offset),
+                            CLSEG_ARG_UINT(0),
+                            {sizeof(cl_mem), &right.mem},
+                            CLSEG_ARG_UINT(right.offset),
+                            CLSEG_ARG_UINT(0),
+                            {sizeof(cl_mem), &scratch.mem},
+                            CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(part_stride),
+                            CLSEG_ARG_UINT(c.ld),
+                            CLSEG_ARG_UINT(p->swapped),
+                            CLSEG_ARG_UINT(share)};
+    size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, (k + share - 1) / share}, one[3] = {1, 1, 1};
+    st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3, global,
+                       one);
+    clseg_ocl_arg sum[] = {{sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),    CLSEG_ARG_UINT(part_stride),
+                           CLSEG_ARG_UINT(global[2]),      {sizeof(cl_mem), &c.mem}, CLSEG_ARG_UINT(c.offset),
+                           CLSEG_ARG_UINT(c.ld),           CLSEG_ARG_UINT(rows),     CLSEG_ARG_UINT(cols),
+                           CLSEG_ARG_FLOAT(beta)};
+    size_t elems[2] = {cols, rows};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_run(ctx, "gemm", "gemm_sum_splits", sum, CLSEG_NARGS(sum), 2, elems, NULL);
+    return st;
 }
 
 /* Images per launch: as many as the scratch holds copies of the operands that differ per

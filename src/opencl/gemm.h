@@ -92,6 +92,18 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
                                    clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
                                    size_t c_stride, bool trans_c, size_t count);
 
+/* One product C = alpha left x right^T + beta C (C^T when p->swapped), its k split into shares
+ * computed side by side where the product has few blocks and a long k; the partial products
+ * go to scratch (clseg_ocl_gemm_split_elems floats from the first 64-byte boundary) and are
+ * added in a fixed order. Without that much scratch it runs unsplit. */
+clseg_status clseg_ocl_gemm_panels_split(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
+                                         clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
+                                         clseg_ocl_scratch scratch);
+
+/* The partial products' floats clseg_ocl_gemm_panels_split wants for this plan, k and C's
+ * leading dimension: 0 where it would not split. */
+size_t clseg_ocl_gemm_split_elems(const clseg_ocl_packing *p, size_t k, size_t ldc);
+
 /* Drops what the GEMM library keeps for compiled programs (process-wide), so that no OpenCL
  * program keeps a destroyed context alive. Called when an OpenCL context is destroyed. */
 void clseg_ocl_gemm_release_programs(void);
