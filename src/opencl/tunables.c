@@ -44,6 +44,8 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_WG", 64},
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "basic", "REDUCE_GROUPS", 16},
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_GROUPS", 16},
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_SERIAL", 1}, /* a share per work-item, 16 values a step */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "loss", "LOSS_VEC", 1},
     /* a channel's values split into a few wide chunks, enough to fill the cores */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_CHUNKS", 4},
     /* ... each walked by one work-item with vector loads */
