@@ -168,10 +168,14 @@ CONV_IMPLICIT(12, 2)
 #define CONV_WGRAD(KH, KW)                                                                                           \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void conv_wgrad_##KH##x##KW(                            \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *grad, uint grad_off,         \
-        __global float *dw, uint dw_off, float beta, uint images, int C, int K, int Ho, int Wo, int SH, int SW,      \
-        int DH, int DW, uint rpt)                                                                                    \
+        __global float *dw, uint dw_off, uint dw_stride, float beta, uint images, int C, int K, int Ho, int Wo,      \
+        int SH, int SW, int DH, int DW, uint rpt)                                                                    \
     {                                                                                                                \
-        uint kb = get_global_id(0), c = get_global_id(1);                                                            \
+        uint kb = get_global_id(0), c = get_global_id(1), z = get_global_id(2);                                      \
+        /* z: the z-th group of images, its sums written dw_stride further on */                                    \
+        xp_off += z * images * (uint)C * Hp * Wp;                                                                    \
+        grad_off += z * images * (uint)(K * Ho * Wo);                                                                \
+        dw_off += z * dw_stride;                                                                                     \
         if (kb * WGRAD_K >= (uint)K || c >= (uint)C)                                                                 \
             return;                                                                                                  \
         uint ch[WGRAD_K]; /* channels past K repeat the first; their sums are not stored */                         \

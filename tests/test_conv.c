@@ -296,7 +296,9 @@ START_TEST(test_every_tile_exact)
                         {{2, 5, 5, 16}, 3, DESC(3, 3, 2, 1, 1, 1, 1)},
                         {{1, 3, 6, 8}, 2, DESC(4, 4, 2, 1, 1, 0, 1)},
                         /* a weight gradient of few blocks and a long k: k split into shares */
-                        {{2, 6, 32, 48}, 5, DESC(2, 2, 2, 0, 1, 0, 1)}};
+                        {{2, 6, 32, 48}, 5, DESC(2, 2, 2, 0, 1, 0, 1)},
+                        /* planes of 64x64: the implicit weight gradient per image, then summed */
+                        {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
     const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
                               "conv.CONV_FIXED_TAPS=0"};

@@ -223,9 +223,19 @@ clseg_status clseg_ocl_gemm_panels_split(clseg_context *ctx, const clseg_ocl_pac
     size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, (k + share - 1) / share}, one[3] = {1, 1, 1};
     st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3, global,
                        one);
-    clseg_ocl_arg sum[] = {{sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),    CLSEG_ARG_UINT(part_stride),
-                           CLSEG_ARG_UINT(global[2]),      {sizeof(cl_mem), &c.mem}, CLSEG_ARG_UINT(c.offset),
-                           CLSEG_ARG_UINT(c.ld),           CLSEG_ARG_UINT(rows),     CLSEG_ARG_UINT(cols),
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_sum_partials(ctx, (clseg_ocl_panels){scratch.mem, start, part_stride}, global[2], c, rows, cols,
+                                    beta);
+    return st;
+}
+
+clseg_status clseg_ocl_sum_partials(clseg_context *ctx, clseg_ocl_panels parts, size_t count, clseg_ocl_matrix c,
+                                    size_t rows, size_t cols, float beta)
+{
+    clseg_status st = clseg_ocl_check_count(ctx, "gemm", parts.offset + parts.stride * count);
+    clseg_ocl_arg sum[] = {{sizeof(cl_mem), &parts.mem}, CLSEG_ARG_UINT(parts.offset), CLSEG_ARG_UINT(parts.stride),
+                           CLSEG_ARG_UINT(count),        {sizeof(cl_mem), &c.mem},     CLSEG_ARG_UINT(c.offset),
+                           CLSEG_ARG_UINT(c.ld),         CLSEG_ARG_UINT(rows),         CLSEG_ARG_UINT(cols),
                            CLSEG_ARG_FLOAT(beta)};
     size_t elems[2] = {cols, rows};
     if (st == CLSEG_STATUS_SUCCESS)

@@ -104,6 +104,11 @@ clseg_status clseg_ocl_gemm_panels_split(clseg_context *ctx, const clseg_ocl_pac
  * leading dimension: 0 where it would not split. */
 size_t clseg_ocl_gemm_split_elems(const clseg_ocl_packing *p, size_t k, size_t ldc);
 
+/* c (rows x cols, ld c.ld) = beta c + the sum of count partial results laid out like c,
+ * parts.stride apart from parts.offset on, added in order: the same bits on every run. */
+clseg_status clseg_ocl_sum_partials(clseg_context *ctx, clseg_ocl_panels parts, size_t count, clseg_ocl_matrix c,
+                                    size_t rows, size_t cols, float beta);
+
 /* Drops what the GEMM library keeps for compiled programs (process-wide), so that no OpenCL
  * program keeps a destroyed context alive. Called when an OpenCL context is destroyed. */
 void clseg_ocl_gemm_release_programs(void);
