@@ -2,7 +2,11 @@
  * plus the offset of its first element. Per-channel sums are two-stage and fixed-order: stage 1
  * runs NORM_CHUNKS work-groups per channel (grid dimension 1 is the channel), each writing one
  * partial sum to the workspace; stage 2 adds a channel's partials in index order. The chunk
- * count depends only on the shape and the tunables, so every run gives the same bits. */
+ * count depends only on the shape and the tunables, so every run gives the same bits.
+ *
+ * A ReLU after the batch norm can be fused in (argument relu = 1): the forward kernels write
+ * fmax(y, 0) as relu_forward would, and the backward kernels read dy through the mask y > 0 of
+ * the fused output, as relu_backward would have written it; relu = 0 ignores that y. */
 
 #ifndef NORM_WG
 #define NORM_WG 64 /* work-group size of the first reduction stage; a power of two */
@@ -22,6 +26,17 @@
 #endif
 
 #define ACCUMULATE(dst, beta, g) ((dst) = (beta) == 0.0f ? (g) : (beta) * (dst) + (g))
+
+/* dy through the fused ReLU's mask (activation.cl's relu_backward). */
+inline float relu_grad(float dy, float y, uint relu)
+{
+    return relu != 0 && !(y > 0.0f) ? 0.0f : dy;
+}
+
+inline float16 relu_grad16(float16 dy, float16 y, uint relu)
+{
+    return relu != 0 ? select((float16)0.0f, dy, y > 0.0f) : dy;
+}
 
 /* Channel c's values j = start, start + stride, ... (0 <= j < N hw) walked as (image, position)
  * pairs, so that a loop divides once and not once per element. */
@@ -112,8 +127,8 @@ void bn_sum_sqdev(__global const float *x, uint x_off, __global const float *mea
  * partial[(channels + c) chunks + k]. */
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
 void bn_sum_grad(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
-                 __global const float *mean, uint mean_off, uint channels, uint hw, uint m, __global float *partial,
-                 uint p_off)
+                 __global const float *y, uint y_off, uint relu, __global const float *mean, uint mean_off,
+                 uint channels, uint hw, uint m, __global float *partial, uint p_off)
 {
     __local float acc_dy[NORM_WG];
     __local float acc_dyx[NORM_WG];
@@ -122,7 +137,7 @@ void bn_sum_grad(__global const float *x, uint x_off, __global const float *dy, 
     plane_walk w = plane_start(get_global_id(0), hw);
     for (uint j = get_global_id(0); j < m; j += stride, plane_step(&w, stride, hw)) {
         uint i = plane_index(&w, c, channels, hw);
-        float g = dy[dy_off + i];
+        float g = relu_grad(dy[dy_off + i], y[y_off + i], relu);
         kahan_add(&sum_dy, &comp_dy, g);
         kahan_add(&sum_dyx, &comp_dyx, g * (x[x_off + i] - mu));
     }
@@ -207,22 +222,23 @@ void bn_sum_sqdev_serial(__global const float *x, uint x_off, __global const flo
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void bn_sum_grad_serial(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
-                        __global const float *mean, uint mean_off, uint channels, uint hw, uint m,
-                        __global float *partial, uint p_off)
+                        __global const float *y, uint y_off, uint relu, __global const float *mean, uint mean_off,
+                        uint channels, uint hw, uint m, __global float *partial, uint p_off)
 {
     float16 s = 0.0f, comp = 0.0f, sx = 0.0f, compx = 0.0f;
     float s1 = 0.0f, comp1 = 0.0f, sx1 = 0.0f, compx1 = 0.0f, mu = mean[mean_off + get_global_id(1)];
     x += x_off;
     dy += dy_off;
+    y += y_off;
 #define GRAD16(i)                                                                                                    \
     {                                                                                                                \
-        float16 g = vload16(0, dy + (i));                                                                            \
+        float16 g = relu_grad16(vload16(0, dy + (i)), vload16(0, y + (i)), relu);                                    \
         kahan_add16(&s, &comp, g);                                                                                   \
         kahan_add16(&sx, &compx, g * (vload16(0, x + (i)) - mu));                                                    \
     }
 #define GRAD1(i)                                                                                                     \
     {                                                                                                                \
-        float g = dy[i];                                                                                             \
+        float g = relu_grad(dy[i], y[i], relu);                                                                      \
         kahan_add(&s1, &comp1, g);                                                                                   \
         kahan_add(&sx1, &compx1, g * (x[i] - mu));                                                                   \
     }
@@ -288,12 +304,13 @@ __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_normalize(__global const float *x, uint x_off, __global const float *mean, uint mean_off,
                   __global const float *invstd, uint invstd_off, __global const float *weight, uint w_off,
                   __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
-                  uint n)
+                  uint n, uint relu)
 {
     uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
     if (p >= hw || i >= n)
         return;
-    y[y_off + i] = (x[x_off + i] - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c];
+    float v = (x[x_off + i] - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c];
+    y[y_off + i] = relu != 0 ? fmax(v, 0.0f) : v;
 }
 
 /* Inference: the running statistics normalise. */
@@ -301,21 +318,23 @@ __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_infer(__global const float *x, uint x_off, __global const float *running_mean, uint rm_off,
               __global const float *running_var, uint rv_off, __global const float *weight, uint w_off,
               __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw, uint n,
-              float eps)
+              float eps, uint relu)
 {
     uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
     if (p >= hw || i >= n)
         return;
     float scale = weight[w_off + c] / sqrt(running_var[rv_off + c] + eps);
-    y[y_off + i] = (x[x_off + i] - running_mean[rm_off + c]) * scale + bias[b_off + c];
+    float v = (x[x_off + i] - running_mean[rm_off + c]) * scale + bias[b_off + c];
+    y[y_off + i] = relu != 0 ? fmax(v, 0.0f) : v;
 }
 
 /* dx = weight invstd / m (m dy - sum dy - xhat sum dy xhat), accumulated. */
 __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_backward_dx(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
-                    __global const float *weight, uint w_off, __global const float *mean, uint mean_off,
-                    __global const float *invstd, uint invstd_off, __global const float *sums, uint sums_off,
-                    __global float *dx, uint dx_off, uint channels, uint hw, uint n, uint m, float beta)
+                    __global const float *y, uint y_off, uint relu, __global const float *weight, uint w_off,
+                    __global const float *mean, uint mean_off, __global const float *invstd, uint invstd_off,
+                    __global const float *sums, uint sums_off, __global float *dx, uint dx_off, uint channels,
+                    uint hw, uint n, uint m, float beta)
 {
     uint p = get_global_id(0), plane = get_global_id(1), i = plane * hw + p, c = plane % channels;
     if (p >= hw || i >= n)
@@ -323,7 +342,8 @@ void bn_backward_dx(__global const float *x, uint x_off, __global const float *d
     float is = invstd[invstd_off + c], fm = (float)m;
     float xhat = (x[x_off + i] - mean[mean_off + c]) * is;
     float g = weight[w_off + c] * is / fm *
-              (fm * dy[dy_off + i] - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
+              (fm * relu_grad(dy[dy_off + i], y[y_off + i], relu) - sums[sums_off + c] -
+               xhat * sums[sums_off + channels + c]);
     ACCUMULATE(dx[dx_off + i], beta, g);
 }
 
@@ -335,43 +355,44 @@ __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_normalize_vec(__global const float *x, uint x_off, __global const float *mean, uint mean_off,
                       __global const float *invstd, uint invstd_off, __global const float *weight, uint w_off,
                       __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
-                      uint n)
+                      uint n, uint relu)
 {
     uint i = get_global_id(0) * 16, c = i / hw % channels;
     if (i >= n)
         return;
-    float16 v = vload16(0, x + x_off + i);
-    vstore16((v - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) + bias[b_off + c], 0,
-             y + y_off + i);
+    float16 v = (vload16(0, x + x_off + i) - mean[mean_off + c]) * (weight[w_off + c] * invstd[invstd_off + c]) +
+                bias[b_off + c];
+    vstore16(relu != 0 ? fmax(v, 0.0f) : v, 0, y + y_off + i);
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_infer_vec(__global const float *x, uint x_off, __global const float *running_mean, uint rm_off,
                   __global const float *running_var, uint rv_off, __global const float *weight, uint w_off,
                   __global const float *bias, uint b_off, __global float *y, uint y_off, uint channels, uint hw,
-                  uint n, float eps)
+                  uint n, float eps, uint relu)
 {
     uint i = get_global_id(0) * 16, c = i / hw % channels;
     if (i >= n)
         return;
     float scale = weight[w_off + c] / sqrt(running_var[rv_off + c] + eps);
-    float16 v = vload16(0, x + x_off + i);
-    vstore16((v - running_mean[rm_off + c]) * scale + bias[b_off + c], 0, y + y_off + i);
+    float16 v = (vload16(0, x + x_off + i) - running_mean[rm_off + c]) * scale + bias[b_off + c];
+    vstore16(relu != 0 ? fmax(v, 0.0f) : v, 0, y + y_off + i);
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_EW_WG, 1, 1)))
 void bn_backward_dx_vec(__global const float *x, uint x_off, __global const float *dy, uint dy_off,
-                        __global const float *weight, uint w_off, __global const float *mean, uint mean_off,
-                        __global const float *invstd, uint invstd_off, __global const float *sums, uint sums_off,
-                        __global float *dx, uint dx_off, uint channels, uint hw, uint n, uint m, float beta)
+                        __global const float *y, uint y_off, uint relu, __global const float *weight, uint w_off,
+                        __global const float *mean, uint mean_off, __global const float *invstd, uint invstd_off,
+                        __global const float *sums, uint sums_off, __global float *dx, uint dx_off, uint channels,
+                        uint hw, uint n, uint m, float beta)
 {
     uint i = get_global_id(0) * 16, c = i / hw % channels;
     if (i >= n)
         return;
     float is = invstd[invstd_off + c], fm = (float)m;
     float16 xhat = (vload16(0, x + x_off + i) - mean[mean_off + c]) * is;
-    float16 g = weight[w_off + c] * is / fm *
-                (fm * vload16(0, dy + dy_off + i) - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
+    float16 dyv = relu_grad16(vload16(0, dy + dy_off + i), vload16(0, y + y_off + i), relu);
+    float16 g = weight[w_off + c] * is / fm * (fm * dyv - sums[sums_off + c] - xhat * sums[sums_off + channels + c]);
     __global float *d = dx + dx_off + i;
     vstore16(beta == 0.0f ? g : beta * vload16(0, d) + g, 0, d);
 }

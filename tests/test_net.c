@@ -924,6 +924,288 @@ END_TEST
 START_TEST(test_plan_moves_to_another_context_opencl) { check_move(NULL); }
 END_TEST
 
+/* --- batch norm + ReLU fusion (net/fuse.c) ------------------------------------------------- */
+
+/* Two conv-BN-ReLU blocks reading one conv (whose gradient then sums both), a batch norm read by
+ * a ReLU and by an add (it stays apart), and a last block whose ReLU is the net's output; with
+ * dead_branch the output also feeds a layer that does not reach it, so its gradient is the net's
+ * own copy of dL/doutput. */
+static clseg_net *fusion_net(bool dead_branch)
+{
+    clseg_net *net = NULL;
+    ck_assert_int_eq(clseg_net_create(&net), CLSEG_STATUS_SUCCESS);
+    clseg_conv2d_desc k3 = clseg_conv2d_make(3, 1, 1), k1 = clseg_conv2d_make(1, 1, 0);
+    clseg_batchnorm_desc bn = {0.1f, 1e-5f};
+    clseg_node x = clseg_net_input(net, 2);
+    clseg_node c1 = clseg_net_conv2d(net, "c1", x, 4, &k3, 0);
+    clseg_node r1 = clseg_net_relu(net, clseg_net_batchnorm2d(net, "b1", c1, &bn));
+    clseg_node r1b = clseg_net_relu(net, clseg_net_batchnorm2d(net, "b1b", c1, &bn));
+    clseg_node c2 = clseg_net_conv2d(net, "c2", clseg_net_add(net, r1, r1b), 4, &k3, 0);
+    clseg_node b2 = clseg_net_batchnorm2d(net, "b2", c2, &bn);
+    clseg_node a2 = clseg_net_add(net, clseg_net_relu(net, b2), b2);
+    clseg_node c3 = clseg_net_conv2d(net, "c3", a2, 1, &k3, 1);
+    clseg_node r3 = clseg_net_relu(net, clseg_net_batchnorm2d(net, "b3", c3, &bn));
+    if (dead_branch)
+        clseg_net_conv2d(net, "dead", r3, 1, &k1, 1);
+    ck_assert_int_eq(clseg_net_set_output(net, r3), CLSEG_STATUS_SUCCESS);
+    const char *msg = NULL;
+    ck_assert_msg(clseg_net_build_status(net, &msg) == CLSEG_STATUS_SUCCESS, "build: %s", msg);
+    return net;
+}
+
+static void set_fusion(bool on)
+{
+    if (on)
+        unsetenv("CLSEG_FUSION");
+    else
+        setenv("CLSEG_FUSION", "off", 1);
+}
+
+/* The batch norms the plan runs fused; checks that each names a ReLU reading it, marked as run by
+ * it, and that no other ReLU is marked. */
+static int fused_batchnorms(const clseg_net *net)
+{
+    int count = 0, marked = 0;
+    for (size_t i = 0; i < net->n_nodes; i++) {
+        int r = net->plan.nodes[i].fused_relu;
+        marked += net->plan.nodes[i].fused;
+        if (r < 0)
+            continue;
+        ck_assert_int_eq(net->nodes[i].kind, NET_BATCHNORM);
+        ck_assert_int_eq(net->nodes[r].kind, NET_RELU);
+        ck_assert_int_eq(net->nodes[r].in[0], (int)i);
+        ck_assert(net->plan.nodes[r].fused);
+        count++;
+    }
+    ck_assert_int_eq(marked, count);
+    return count;
+}
+
+/* Batch norms whose one reader is a ReLU, and which are not the net's output: what should fuse. */
+static int fusable_batchnorms(const clseg_net *net)
+{
+    int count = 0;
+    for (size_t b = 0; b < net->n_nodes; b++) {
+        if (net->nodes[b].kind != NET_BATCHNORM || (int)b == net->output)
+            continue;
+        int readers = 0, relu = 0;
+        for (size_t i = 0; i < net->n_nodes; i++)
+            for (int k = 0; k < net->nodes[i].nin; k++)
+                if (net->nodes[i].in[k] == (int)b) {
+                    readers++;
+                    relu += net->nodes[i].kind == NET_RELU;
+                }
+        count += readers == 1 && relu == 1;
+    }
+    return count;
+}
+
+static bool node_fused(const clseg_net *net, const char *name)
+{
+    for (size_t i = 0; i < net->n_nodes; i++)
+        if (strcmp(net->nodes[i].name, name) == 0)
+            return net->plan.nodes[i].fused_relu >= 0;
+    ck_abort_msg("no node %s", name);
+    return false;
+}
+
+/* Which batch norms fuse, in both modes, with the output's gradient external or a copy; none
+ * with CLSEG_FUSION=off; the memory plan and the layers' kinds do not change. */
+START_TEST(test_fusion_is_planned)
+{
+    clseg_context *ctx = test_context("ref");
+    for (int dead = 0; dead < 2; dead++)
+        for (int mode = 0; mode < 2; mode++) {
+            clseg_net_mode m = mode ? CLSEG_NET_TRAIN : CLSEG_NET_INFER;
+            clseg_net *net = fusion_net(dead);
+            set_fusion(false);
+            plan_ok(net, ctx, in_shape, m, 3);
+            ck_assert_int_eq(fused_batchnorms(net), 0);
+            clseg_net_memory unfused = clseg_net_memory_plan(net);
+            clseg_layer_info before;
+            ck_assert_int_eq(clseg_net_layer(net, 3, &before), CLSEG_STATUS_SUCCESS);
+            set_fusion(true);
+            plan_ok(net, ctx, in_shape, m, 3);
+            ck_assert_int_eq(fused_batchnorms(net), 3);
+            ck_assert_int_eq(fusable_batchnorms(net), 3);
+            ck_assert(node_fused(net, "b1") && node_fused(net, "b1b") && node_fused(net, "b3"));
+            ck_assert(!node_fused(net, "b2")); /* also read by the add */
+            clseg_net_memory fused = clseg_net_memory_plan(net);
+            ck_assert_mem_eq(&fused, &unfused, sizeof fused);
+            clseg_layer_info after;
+            ck_assert_int_eq(clseg_net_layer(net, 3, &after), CLSEG_STATUS_SUCCESS);
+            ck_assert_str_eq(after.kind, before.kind);
+            ck_assert_str_eq(after.kind, "relu");
+            clseg_net_destroy(net);
+        }
+    clseg_context_destroy(ctx);
+}
+END_TEST
+
+typedef struct fusion_result {
+    step_result step;
+    float *infer; /* the output of an inference pass after the step */
+} fusion_result;
+
+/* One SGD step with momentum (loss, output, gradients, parameters, running statistics), then an
+ * inference pass, of a net built by make at input shape in. */
+static fusion_result fusion_run(clseg_context *ctx, clseg_net *net, clseg_shape in, bool fused)
+{
+    clseg_shape out = {in.n, 1, in.h, in.w};
+    float *xv = random_values(clseg_shape_numel(in), 5, -1.0f, 1.0f), *tv = mask_values(clseg_shape_numel(out), 6);
+    clseg_tensor *x = test_tensor(ctx, in, xv), *t = test_tensor(ctx, out, tv);
+    clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE_DICE);
+    clseg_optimizer opt = clseg_optimizer_make(CLSEG_OPTIMIZER_SGD, 0.1f);
+    fusion_result r = {0};
+    set_fusion(fused);
+    plan_ok(net, ctx, in, CLSEG_NET_TRAIN, 21);
+    ck_assert_int_eq(fused_batchnorms(net), fused ? fusable_batchnorms(net) : 0);
+    for (size_t i = 0; i < net->plan.n_grad_slots; i++) /* nothing may read a gradient before its first write */
+        ck_assert_int_eq(clseg_fill(ctx, net->plan.grad_slots[i], NAN), CLSEG_STATUS_SUCCESS);
+    clseg_status st = clseg_net_train_step(net, x, t, &ld, &opt, &r.step.loss);
+    ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "train step: %s", clseg_context_last_error(ctx));
+    r.step.output = test_download(clseg_net_output(net));
+    r.step.grads = test_download(net->grads);
+    r.step.values = test_download(net->values);
+    r.step.buffers = test_download(net->buffers);
+    plan_ok(net, ctx, in, CLSEG_NET_INFER, 21);
+    ck_assert_int_eq(fused_batchnorms(net), fused ? fusable_batchnorms(net) : 0);
+    ck_assert_int_eq(clseg_net_forward(net, x), CLSEG_STATUS_SUCCESS);
+    r.infer = test_download(clseg_net_output(net));
+    set_fusion(true);
+    free(xv), free(tv);
+    clseg_tensor_destroy(x), clseg_tensor_destroy(t);
+    return r;
+}
+
+static void assert_same_bits(const char *what, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof(float)) == 0, "%s[%zu]: fused %.9g, unfused %.9g", what, i,
+                      (double)a[i], (double)b[i]);
+}
+
+/* Fused and unfused runs of the same net (two nets from one seed) give the same bits: the fused
+ * kernels do the same arithmetic as batch norm then ReLU. */
+static void check_fusion_bits(clseg_context *ctx, clseg_net *(*make)(const void *), const void *arg, clseg_shape in)
+{
+    clseg_net *nets[2] = {make(arg), make(arg)};
+    fusion_result r[2];
+    for (int f = 0; f < 2; f++)
+        r[f] = fusion_run(ctx, nets[f], in, f == 0);
+    int fused = fused_batchnorms(nets[0]), batchnorms = 0;
+    for (size_t i = 0; i < nets[0]->n_nodes; i++)
+        batchnorms += nets[0]->nodes[i].kind == NET_BATCHNORM;
+    ck_assert_int_gt(fused, 0);
+    printf("fusion: %d of %d batch norms run their ReLU\n", fused, batchnorms);
+    size_t np = nets[0]->trainable_floats, nb = nets[0]->buffer_floats, no = (size_t)(in.n * in.h * in.w);
+    ck_assert_msg(memcmp(&r[0].step.loss, &r[1].step.loss, sizeof(float)) == 0, "loss: fused %.9g, unfused %.9g",
+                  (double)r[0].step.loss, (double)r[1].step.loss);
+    assert_same_bits("output", r[0].step.output, r[1].step.output, no);
+    assert_same_bits("gradients", r[0].step.grads, r[1].step.grads, np);
+    assert_same_bits("parameters", r[0].step.values, r[1].step.values, np);
+    assert_same_bits("running statistics", r[0].step.buffers, r[1].step.buffers, nb);
+    assert_same_bits("inference output", r[0].infer, r[1].infer, no);
+    for (int f = 0; f < 2; f++) {
+        step_result_free(&r[f].step);
+        free(r[f].infer);
+        clseg_net_destroy(nets[f]);
+    }
+}
+
+static clseg_net *make_fusion_net(const void *dead) { return fusion_net(*(const bool *)dead); }
+
+static void check_fusion_net(const char *selector)
+{
+    clseg_context *ctx = test_context(selector);
+    for (int dead = 0; dead < 2; dead++)
+        check_fusion_bits(ctx, make_fusion_net, &(bool){dead != 0}, in_shape);
+    /* planes of 8 x 8 above take the vector kernels on CPU devices; 7 x 9 do not */
+    check_fusion_bits(ctx, make_fusion_net, &(bool){false}, (clseg_shape){3, 2, 7, 9});
+    clseg_context_destroy(ctx);
+}
+
+START_TEST(test_fusion_gives_the_same_bits_ref) { check_fusion_net("ref"); }
+END_TEST
+
+START_TEST(test_fusion_gives_the_same_bits_opencl) { check_fusion_net(NULL); }
+END_TEST
+
+typedef struct model_arg {
+    const char *name;
+    int64_t base;
+} model_arg;
+
+static clseg_net *make_model(const void *arg)
+{
+    const model_arg *m = arg;
+    clseg_model_config cfg;
+    ck_assert_int_eq(clseg_model_config_default(m->name, &cfg), CLSEG_STATUS_SUCCESS);
+    cfg.base = m->base;
+    clseg_net *net = NULL;
+    char err[512] = "";
+    ck_assert_msg(clseg_model_build(&cfg, &net, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s: %s", m->name, err);
+    return net;
+}
+
+/* The real models, whose blocks are conv-BN-ReLU throughout. */
+START_TEST(test_fusion_gives_the_same_bits_in_models)
+{
+    clseg_context *ctx = test_context(NULL);
+    check_fusion_bits(ctx, make_model, &(model_arg){"unet", 4}, (clseg_shape){2, 3, 32, 32});
+    check_fusion_bits(ctx, make_model, &(model_arg){"linknet", 8}, (clseg_shape){2, 3, 64, 64});
+    clseg_context_destroy(ctx);
+}
+END_TEST
+
+/* Calls of one kernel in a CLSEG_PROFILE file (0 when it has no row). */
+static unsigned long profiled_calls(const char *path, const char *kernel)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512], name[256];
+    unsigned long calls = 0, c = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%255s %lu", name, &c) == 2 && strcmp(name, kernel) == 0)
+            calls = c;
+    fclose(f);
+    return calls;
+}
+
+/* A fused ReLU launches nothing, forward or backward: one training step of the fusion net runs
+ * one ReLU pass each way (the ReLU of the batch norm with two readers), four without fusion. */
+START_TEST(test_fused_relus_launch_nothing)
+{
+    char *dir = test_tmpdir("clseg-fusion-profile"), path[4200];
+    snprintf(path, sizeof path, "%s/profile.txt", dir);
+    for (int fused = 0; fused < 2; fused++) {
+        setenv("CLSEG_PROFILE", path, 1);
+        clseg_context *ctx = test_context(NULL);
+        unsetenv("CLSEG_PROFILE");
+        clseg_net *net = fusion_net(false);
+        set_fusion(fused);
+        plan_ok(net, ctx, in_shape, CLSEG_NET_TRAIN, 4);
+        set_fusion(true);
+        float *xv = random_values(clseg_shape_numel(in_shape), 3, -1.0f, 1.0f);
+        float *tv = mask_values(clseg_shape_numel(out_shape), 4);
+        clseg_tensor *x = test_tensor(ctx, in_shape, xv), *t = test_tensor(ctx, out_shape, tv);
+        clseg_loss_desc ld = clseg_loss_make(CLSEG_LOSS_BCE);
+        clseg_optimizer opt = clseg_optimizer_make(CLSEG_OPTIMIZER_SGD, 0.1f);
+        ck_assert_int_eq(clseg_net_train_step(net, x, t, &ld, &opt, NULL), CLSEG_STATUS_SUCCESS);
+        free(xv), free(tv);
+        clseg_tensor_destroy(x), clseg_tensor_destroy(t);
+        clseg_net_destroy(net);
+        clseg_context_destroy(ctx); /* writes the profile */
+        unsigned long want = fused ? 1 : 4;
+        ck_assert_uint_eq(profiled_calls(path, "activation/relu_forward"), want);
+        ck_assert_uint_eq(profiled_calls(path, "activation/relu_backward"), want);
+        ck_assert_uint_eq(profiled_calls(path, "norm/bn_sum_x_serial") + profiled_calls(path, "norm/bn_sum_x"), 4);
+    }
+    test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -944,6 +1226,8 @@ int main(void)
     tcase_add_test(host, test_output_feeding_a_dead_branch);
     tcase_add_test(host, test_initialisation);
     tcase_add_test(host, test_overfits_tiny_batch_ref);
+    tcase_add_test(host, test_fusion_is_planned);
+    tcase_add_test(host, test_fusion_gives_the_same_bits_ref);
     suite_add_tcase(s, host);
     if (!test_have_opencl())
         return test_run(s, true) == EXIT_SUCCESS ? TEST_SKIP : EXIT_FAILURE;
@@ -955,6 +1239,9 @@ int main(void)
     tcase_add_test(dev, test_overfits_tiny_batch_opencl);
     tcase_add_test(dev, test_infer_matches_train_opencl);
     tcase_add_test(dev, test_plan_moves_to_another_context_opencl);
+    tcase_add_test(dev, test_fusion_gives_the_same_bits_opencl);
+    tcase_add_test(dev, test_fusion_gives_the_same_bits_in_models);
+    tcase_add_test(dev, test_fused_relus_launch_nothing);
     suite_add_tcase(s, dev);
     return test_run(s, false);
 }

@@ -28,7 +28,7 @@ static void bn_f(const double *in, double *y, void *u)
 {
     bn_geom *g = u;
     const double *w = in + geom_x(g), *b = w + g->c;
-    clseg_ref64_bn_forward_train(in, g->n, g->c, g->hw, w, b, 0.1, 1e-5, g->rm, g->rv, y, g->mean, g->invstd);
+    clseg_ref64_bn_forward_train(in, g->n, g->c, g->hw, w, b, 0.1, 1e-5, g->rm, g->rv, y, g->mean, g->invstd, 0);
 }
 
 static void bn_b(const double *in, const double *dy, double *d, void *u)
@@ -36,7 +36,7 @@ static void bn_b(const double *in, const double *dy, double *d, void *u)
     bn_geom *g = u;
     const double *w = in + geom_x(g);
     bn_f(in, g->y, u);
-    clseg_ref64_bn_backward(in, dy, g->n, g->c, g->hw, w, g->mean, g->invstd, d, 0.0, d + geom_x(g),
+    clseg_ref64_bn_backward(in, dy, NULL, g->n, g->c, g->hw, w, g->mean, g->invstd, d, 0.0, d + geom_x(g),
                             d + geom_x(g) + g->c, 0.0);
 }
 
@@ -56,6 +56,35 @@ START_TEST(test_gradients_of_batchnorm)
 }
 END_TEST
 
+/* relu(bn(x)) fused: the backward pass's mask is the fused output's sign. */
+static void bn_relu_f(const double *in, double *y, void *u)
+{
+    bn_geom *g = u;
+    const double *w = in + geom_x(g), *b = w + g->c;
+    clseg_ref64_bn_forward_train(in, g->n, g->c, g->hw, w, b, 0.1, 1e-5, g->rm, g->rv, y, g->mean, g->invstd, 1);
+}
+
+static void bn_relu_b(const double *in, const double *dy, double *d, void *u)
+{
+    bn_geom *g = u;
+    const double *w = in + geom_x(g);
+    bn_relu_f(in, g->y, u);
+    clseg_ref64_bn_backward(in, dy, g->y, g->n, g->c, g->hw, w, g->mean, g->invstd, d, 0.0, d + geom_x(g),
+                            d + geom_x(g) + g->c, 0.0);
+}
+
+START_TEST(test_gradients_of_batchnorm_relu)
+{
+    const int64_t shapes[][3] = {{2, 3, 6}, {1, 2, 9}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        double scratch[4 * 64], y[64];
+        bn_geom g = {shapes[s][0], shapes[s][1], shapes[s][2], y, scratch, scratch + 8, scratch + 16, scratch + 24};
+        size_t nx = geom_x(&g);
+        grad_check("batchnorm2d+relu", bn_relu_f, bn_relu_b, &g, nx + 2 * (size_t)g.c, nx, -2.0, 2.0, 1e-6, 1e-6);
+    }
+}
+END_TEST
+
 /* beta accumulates: backward(beta) = beta init + backward(0), dx and parameters alike. */
 START_TEST(test_reference_backward_accumulates)
 {
@@ -63,14 +92,14 @@ START_TEST(test_reference_backward_accumulates)
     double x[X], dy[X], w[C] = {0.5, -1.5}, b[C] = {0.25, 2}, rm[C] = {0}, rv[C] = {1, 1}, y[X], mean[C], is[C];
     grad_random(x, X, 1, -1, 1);
     grad_random(dy, X, 2, -1, 1);
-    clseg_ref64_bn_forward_train(x, N, C, HW, w, b, 0.1, 1e-5, rm, rv, y, mean, is);
+    clseg_ref64_bn_forward_train(x, N, C, HW, w, b, 0.1, 1e-5, rm, rv, y, mean, is, 0);
     double dx0[X], dw0[C], db0[C], dx1[X], dw1[C], db1[C];
     for (int i = 0; i < X; i++)
         dx0[i] = NAN, dx1[i] = i;
     for (int i = 0; i < C; i++)
         dw0[i] = db0[i] = NAN, dw1[i] = 3 + i, db1[i] = -i;
-    clseg_ref64_bn_backward(x, dy, N, C, HW, w, mean, is, dx0, 0.0, dw0, db0, 0.0);
-    clseg_ref64_bn_backward(x, dy, N, C, HW, w, mean, is, dx1, 0.5, dw1, db1, 2.0);
+    clseg_ref64_bn_backward(x, dy, NULL, N, C, HW, w, mean, is, dx0, 0.0, dw0, db0, 0.0);
+    clseg_ref64_bn_backward(x, dy, NULL, N, C, HW, w, mean, is, dx1, 0.5, dw1, db1, 2.0);
     for (int i = 0; i < X; i++)
         ck_assert_double_eq_tol(dx1[i], 0.5 * i + dx0[i], 1e-12);
     for (int i = 0; i < C; i++) {
@@ -271,6 +300,112 @@ START_TEST(test_deterministic_and_matches_reference)
 }
 END_TEST
 
+/* --- the fused ReLU on every backend ------------------------------------------------------- */
+
+/* Context k: the device with its own tunables, then with each stage-1 and per-element kernel
+ * form forced (serial or work-group sums, vector or scalar elements), then the reference. */
+enum { FUSED_CONTEXTS = 4 };
+
+static clseg_context *fused_context(int k)
+{
+    static const char *const tunables[] = {NULL, "norm.NORM_SERIAL=0,norm.NORM_VEC=0",
+                                           "norm.NORM_SERIAL=1,norm.NORM_VEC=1"};
+    if (k == FUSED_CONTEXTS - 1)
+        return test_context("ref");
+    clseg_context_options o = clseg_context_options_default();
+    o.device = selector;
+    o.tunables = tunables[k];
+    clseg_context *ctx = NULL;
+    char err[4096] = "";
+    ck_assert_msg(clseg_context_create(&o, &ctx, err, sizeof err) == CLSEG_STATUS_SUCCESS, "context: %s", err);
+    return ctx;
+}
+
+static void upload(clseg_tensor *t, const float *v)
+{
+    ck_assert_int_eq(clseg_tensor_upload(t, v, clseg_tensor_numel(t)), CLSEG_STATUS_SUCCESS);
+}
+
+static void assert_same_bits(const char *what, const clseg_tensor *a, const clseg_tensor *b, int k)
+{
+    size_t n = clseg_tensor_numel(a);
+    float *u = test_download(a), *f = test_download(b);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&u[i], &f[i], sizeof(float)) == 0, "context %d, %s[%zu]: unfused %.9g, fused %.9g", k,
+                      what, i, (double)u[i], (double)f[i]);
+    free(u), free(f);
+}
+
+/* The fused calls against batch norm then ReLU (and ReLU backward then batch norm backward) on
+ * the same backend: the same bits, training and inference, overwriting and accumulating. */
+START_TEST(test_fused_relu_equals_relu_after_batchnorm)
+{
+    clseg_shape s = train_shapes[_i];
+    size_t n = clseg_shape_numel(s);
+    float *x = uniform(n, 31, -2, 3), *dy = uniform(n, 32, -1, 1), *w = uniform(6, 33, -2, 2);
+    float *b = uniform(6, 34, -1, 1), *rm = uniform(6, 35, -1, 1), *rv = uniform(6, 36, 0.5, 2);
+    float *dx0 = uniform(n, 37, -1, 1), *dw0 = uniform(6, 38, -1, 1), *db0 = uniform(6, 39, -1, 1);
+    const float betas[][2] = {{0.0f, 0.0f}, {0.5f, 1.0f}}; /* beta_dx, beta_params */
+    for (int k = 0; k < FUSED_CONTEXTS; k++) {
+        clseg_context *ctx = fused_context(k);
+        for (int bi = 0; bi < 2; bi++) {
+            float beta_dx = betas[bi][0], beta_p = betas[bi][1];
+            bn_run u = bn_setup(ctx, s, x, w, b, rm, rv, dy), f = bn_setup(ctx, s, x, w, b, rm, rv, dy);
+            clseg_tensor *g = test_tensor(ctx, s, NULL);
+            bn_run *both[2] = {&u, &f};
+            for (int r = 0; r < 2; r++) {
+                upload(both[r]->dx, dx0);
+                upload(both[r]->dw, dw0);
+                upload(both[r]->db, db0);
+            }
+            /* unfused, as the net ran it: the ReLU in place on the batch norm's output */
+            ck_assert_int_eq(
+                clseg_batchnorm2d_forward_train(ctx, &desc, u.x, u.w, u.b, u.rm, u.rv, u.y, u.mean, u.invstd, u.ws),
+                CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_relu_forward(ctx, u.y, u.y), CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_relu_backward(ctx, u.y, u.dy, g, 0.0f), CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_batchnorm2d_backward(ctx, &desc, u.x, g, u.w, u.mean, u.invstd, u.dx, beta_dx, u.dw,
+                                                        u.db, beta_p, u.ws),
+                             CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_batchnorm2d_relu_forward_train(ctx, &desc, f.x, f.w, f.b, f.rm, f.rv, f.y, f.mean,
+                                                                  f.invstd, f.ws),
+                             CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_batchnorm2d_relu_backward(ctx, &desc, f.x, f.y, f.dy, f.w, f.mean, f.invstd, f.dx,
+                                                             beta_dx, f.dw, f.db, beta_p, f.ws),
+                             CLSEG_STATUS_SUCCESS);
+            /* the mask has to matter: a fair share of the outputs is cut to zero */
+            float *y = test_download(f.y);
+            size_t zeros = 0;
+            for (size_t i = 0; i < n; i++)
+                zeros += y[i] == 0.0f;
+            ck_assert_msg(zeros > n / 10 && zeros < n - n / 10, "%zu of %zu outputs are zero", zeros, n);
+            free(y);
+            const char *names[] = {"y",           "save_mean", "save_invstd", "running_mean",
+                                   "running_var", "dx",        "dweight",     "dbias"};
+            clseg_tensor *tu[] = {u.y, u.mean, u.invstd, u.rm, u.rv, u.dx, u.dw, u.db};
+            clseg_tensor *tf[] = {f.y, f.mean, f.invstd, f.rm, f.rv, f.dx, f.dw, f.db};
+            for (int i = 0; i < 8; i++)
+                assert_same_bits(names[i], tu[i], tf[i], k);
+
+            /* inference, the fused call in place (y is x) */
+            upload(u.y, x);
+            upload(f.y, x);
+            ck_assert_int_eq(clseg_batchnorm2d_forward_infer(ctx, &desc, u.y, u.w, u.b, u.rm, u.rv, g),
+                             CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_relu_forward(ctx, g, g), CLSEG_STATUS_SUCCESS);
+            ck_assert_int_eq(clseg_batchnorm2d_relu_forward_infer(ctx, &desc, f.y, f.w, f.b, f.rm, f.rv, f.y),
+                             CLSEG_STATUS_SUCCESS);
+            assert_same_bits("inference y", g, f.y, k);
+            clseg_tensor_destroy(g);
+            bn_free(&u);
+            bn_free(&f);
+        }
+        clseg_context_destroy(ctx);
+    }
+    free(x), free(dy), free(w), free(b), free(rm), free(rv), free(dx0), free(dw0), free(db0);
+}
+END_TEST
+
 START_TEST(test_invalid_arguments)
 {
     clseg_context *ctx = test_context(selector);
@@ -324,6 +459,22 @@ START_TEST(test_invalid_arguments)
         clseg_batchnorm2d_forward_train(ctx, &desc, one, r.w, r.b, r.rm, r.rv, one, r.mean, r.invstd, r.ws),
         CLSEG_STATUS_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "more than one value per channel"));
+    /* the fused backward's mask: missing, misshapen; its calls name themselves */
+    ck_assert_int_eq(clseg_batchnorm2d_relu_backward(ctx, &desc, r.x, NULL, r.dy, r.w, r.mean, r.invstd, r.dx, 0, r.dw,
+                                                     r.db, 0, r.ws),
+                     CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_batchnorm2d_relu_backward: y is NULL"));
+    ck_assert_int_eq(
+        clseg_batchnorm2d_relu_backward(ctx, &desc, r.x, y2, r.dy, r.w, r.mean, r.invstd, r.dx, 0, r.dw, r.db, 0, r.ws),
+        CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_batchnorm2d_relu_backward: y is 2x3x5x4"));
+    ck_assert_int_eq(
+        clseg_batchnorm2d_relu_forward_train(ctx, &desc, r.x, c4, r.b, r.rm, r.rv, r.y, r.mean, r.invstd, r.ws),
+        CLSEG_STATUS_SHAPE_MISMATCH);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_batchnorm2d_relu_forward_train: weight has 4"));
+    ck_assert_int_eq(clseg_batchnorm2d_relu_forward_infer(ctx, &bad_eps, r.x, r.w, r.b, r.rm, r.rv, r.y),
+                     CLSEG_STATUS_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clseg_context_last_error(ctx), "clseg_batchnorm2d_relu_forward_infer: eps"));
     /* another context's tensor */
     clseg_context *other = test_context("ref");
     clseg_tensor *foreign = test_tensor(other, (clseg_shape){1, 3, 1, 1}, NULL);
@@ -342,6 +493,7 @@ int main(void)
     Suite *s = suite_create("norm");
     TCase *math = tcase_create("reference gradients");
     tcase_add_test(math, test_gradients_of_batchnorm);
+    tcase_add_test(math, test_gradients_of_batchnorm_relu);
     tcase_add_test(math, test_reference_backward_accumulates);
     suite_add_tcase(s, math);
     if (!test_have_opencl())
@@ -351,6 +503,7 @@ int main(void)
     tcase_add_test(dev, test_variance_with_a_large_mean);
     tcase_add_loop_test(dev, test_inference_matches_the_formula, 0, 2);
     tcase_add_loop_test(dev, test_deterministic_and_matches_reference, 0, 2);
+    tcase_add_loop_test(dev, test_fused_relu_equals_relu_after_batchnorm, 0, 2);
     tcase_add_test(dev, test_invalid_arguments);
     suite_add_tcase(s, dev);
     return test_run(s, false);

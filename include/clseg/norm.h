@@ -51,6 +51,30 @@ CLSEG_API clseg_status clseg_batchnorm2d_backward(clseg_context *ctx, const clse
                                                   clseg_tensor *dweight, clseg_tensor *dbias, float beta_params,
                                                   clseg_tensor *workspace);
 
+/* Batch norm with the ReLU that follows it fused in: y = max(0, bn(x)) in one pass, and a
+ * backward pass that takes the gradient of relu(bn(x)) without a separate ReLU pass. The same
+ * arguments as above; they give the same bits as the batch norm call followed by
+ * clseg_relu_forward (and clseg_relu_backward before the batch norm's backward) on the same
+ * device. */
+CLSEG_API clseg_status clseg_batchnorm2d_relu_forward_train(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                            const clseg_tensor *x, const clseg_tensor *weight,
+                                                            const clseg_tensor *bias, clseg_tensor *running_mean,
+                                                            clseg_tensor *running_var, clseg_tensor *y,
+                                                            clseg_tensor *save_mean, clseg_tensor *save_invstd,
+                                                            clseg_tensor *workspace);
+CLSEG_API clseg_status clseg_batchnorm2d_relu_forward_infer(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                            const clseg_tensor *x, const clseg_tensor *weight,
+                                                            const clseg_tensor *bias, const clseg_tensor *running_mean,
+                                                            const clseg_tensor *running_var, clseg_tensor *y);
+/* As clseg_batchnorm2d_backward with dy replaced by (y > 0 ? dy : 0), y being the fused
+ * forward's output (the ReLU's): the gradients of relu(bn(x)). dy is the gradient of y. */
+CLSEG_API clseg_status clseg_batchnorm2d_relu_backward(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                       const clseg_tensor *x, const clseg_tensor *y,
+                                                       const clseg_tensor *dy, const clseg_tensor *weight,
+                                                       const clseg_tensor *save_mean, const clseg_tensor *save_invstd,
+                                                       clseg_tensor *dx, float beta_dx, clseg_tensor *dweight,
+                                                       clseg_tensor *dbias, float beta_params, clseg_tensor *workspace);
+
 #ifdef __cplusplus
 }
 #endif

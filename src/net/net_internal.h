@@ -69,6 +69,8 @@ typedef struct net_node_plan {
     clseg_tensor *out;  /* views into slots (roots only; aliases use their root's) */
     clseg_tensor *grad; /* grad roots only */
     clseg_tensor *extra[2]; /* BN save_mean/save_invstd; pool indices; dropout mask */
+    int fused_relu; /* batch norm: the ReLU it runs (writes its output, reads its gradient); -1: none */
+    bool fused;     /* ReLU run by the batch norm before it: no call of its own */
 } net_node_plan;
 
 typedef struct net_plan {
@@ -121,6 +123,9 @@ clseg_status clseg_net_infer_shapes(clseg_net *net, clseg_shape input, char *err
 
 /* memory.c: roots, lifetimes, slots and betas of plan (mode set, shapes inferred) */
 clseg_status clseg_net_assign_memory(const clseg_net *net, net_plan *plan, char *err, size_t err_size);
+
+/* fuse.c: which batch norms run the ReLU after them (after clseg_net_assign_memory) */
+clseg_status clseg_net_plan_fusions(const clseg_net *net, net_plan *plan, char *err, size_t err_size);
 
 /* plan.c */
 void clseg_net_plan_release(net_plan *plan);

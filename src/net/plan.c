@@ -90,7 +90,8 @@ static clseg_status plan_layout(clseg_net *net, const clseg_context *ctx, clseg_
         clseg_errbuf_set(err, err_size, "clseg_net_plan: out of host memory");
         return CLSEG_STATUS_OUT_OF_HOST_MEMORY;
     }
-    if ((st = clseg_net_assign_memory(net, plan, err, err_size)) != CLSEG_STATUS_SUCCESS)
+    if ((st = clseg_net_assign_memory(net, plan, err, err_size)) != CLSEG_STATUS_SUCCESS ||
+        (st = clseg_net_plan_fusions(net, plan, err, err_size)) != CLSEG_STATUS_SUCCESS)
         return st;
 
     clseg_net_memory *m = &plan->mem;

@@ -65,6 +65,20 @@ static clseg_status check_run(const clseg_net *net, const char *what, const char
     return CLSEG_STATUS_SUCCESS;
 }
 
+/* A batch norm with the ReLU after it fused in: y is the ReLU's output (fuse.c). */
+static clseg_status forward_bn_relu(clseg_net *net, size_t i, const clseg_tensor *x, clseg_tensor *y)
+{
+    const net_node *n = &net->nodes[i];
+    const net_node_plan *p = &net->plan.nodes[i];
+    clseg_context *ctx = net->plan.ctx;
+    clseg_tensor *w = param_value(net, n, NET_P_WEIGHT), *b = param_value(net, n, NET_P_BIAS);
+    clseg_tensor *rm = param_value(net, n, NET_P_RUNNING_MEAN), *rv = param_value(net, n, NET_P_RUNNING_VAR);
+    if (net->plan.mode == CLSEG_NET_TRAIN)
+        return clseg_batchnorm2d_relu_forward_train(ctx, &n->bn, x, w, b, rm, rv, y, p->extra[0], p->extra[1],
+                                                    net->plan.workspace);
+    return clseg_batchnorm2d_relu_forward_infer(ctx, &n->bn, x, w, b, rm, rv, y);
+}
+
 static clseg_status forward_node(clseg_net *net, size_t i, const clseg_tensor *input)
 {
     const net_node *n = &net->nodes[i];
@@ -81,6 +95,8 @@ static clseg_status forward_node(clseg_net *net, size_t i, const clseg_tensor *i
         return clseg_conv2d_forward(ctx, &n->conv, x, param_value(net, n, NET_P_WEIGHT),
                                     param_value(net, n, NET_P_BIAS), y, ws);
     case NET_BATCHNORM:
+        if (p->fused_relu >= 0)
+            return forward_bn_relu(net, i, x, clseg_net_node_out(net, p->fused_relu, input));
         if (train)
             return clseg_batchnorm2d_forward_train(ctx, &n->bn, x, param_value(net, n, NET_P_WEIGHT),
                                                    param_value(net, n, NET_P_BIAS),
@@ -92,6 +108,8 @@ static clseg_status forward_node(clseg_net *net, size_t i, const clseg_tensor *i
                                                param_value(net, n, NET_P_RUNNING_MEAN),
                                                param_value(net, n, NET_P_RUNNING_VAR), y);
     case NET_RELU:
+        if (p->fused) /* its batch norm wrote y */
+            return CLSEG_STATUS_SUCCESS;
         return clseg_relu_forward(ctx, x, y);
     case NET_SIGMOID:
         return clseg_sigmoid_forward(ctx, x, y);
@@ -168,12 +186,19 @@ static clseg_status backward_node(clseg_net *net, size_t i, const clseg_tensor *
                                                param_grad(net, n, NET_P_BIAS), 0.0f, ws);
         break;
     case NET_BATCHNORM:
-        st = clseg_batchnorm2d_backward(ctx, &n->bn, in0, dy, param_value(net, n, NET_P_WEIGHT), p->extra[0],
-                                        p->extra[1], dx, p->beta[0], param_grad(net, n, NET_P_WEIGHT),
-                                        param_grad(net, n, NET_P_BIAS), 0.0f, ws);
+        if (p->fused_relu >= 0) /* the ReLU's gradient, masked by its output */
+            st = clseg_batchnorm2d_relu_backward(
+                ctx, &n->bn, in0, clseg_net_node_out(net, p->fused_relu, net->plan.last_input),
+                clseg_net_node_grad(net, p->fused_relu, doutput), param_value(net, n, NET_P_WEIGHT), p->extra[0],
+                p->extra[1], dx, p->beta[0], param_grad(net, n, NET_P_WEIGHT), param_grad(net, n, NET_P_BIAS), 0.0f,
+                ws);
+        else
+            st = clseg_batchnorm2d_backward(ctx, &n->bn, in0, dy, param_value(net, n, NET_P_WEIGHT), p->extra[0],
+                                            p->extra[1], dx, p->beta[0], param_grad(net, n, NET_P_WEIGHT),
+                                            param_grad(net, n, NET_P_BIAS), 0.0f, ws);
         break;
     case NET_RELU:
-        if (dx != NULL)
+        if (dx != NULL && !p->fused) /* fused: its batch norm masks the gradient */
             st = clseg_relu_backward(ctx, clseg_net_node_out(net, (int)i, net->plan.last_input), dy, dx, p->beta[0]);
         break;
     case NET_SIGMOID:

@@ -103,9 +103,10 @@ clseg_status clseg_ocl_bn_forward_train(clseg_context *ctx, const void *params, 
                                CLSEG_ARG_UINT(g.m),    CLSEG_ARG_FLOAT(p->momentum), CLSEG_ARG_FLOAT(p->eps),
                                CLSEG_ARG_TENSOR(mean), CLSEG_ARG_TENSOR(invstd),     CLSEG_ARG_TENSOR(t[3]),
                                CLSEG_ARG_TENSOR(t[4])};
-    clseg_ocl_arg norm[] = {CLSEG_ARG_TENSOR(x),        CLSEG_ARG_TENSOR(mean), CLSEG_ARG_TENSOR(invstd),
-                            CLSEG_ARG_TENSOR(t[1]),     CLSEG_ARG_TENSOR(t[2]), CLSEG_ARG_TENSOR(y),
-                            CLSEG_ARG_UINT(g.channels), CLSEG_ARG_UINT(g.hw),   CLSEG_ARG_UINT(g.numel)};
+    clseg_ocl_arg norm[] = {CLSEG_ARG_TENSOR(x),         CLSEG_ARG_TENSOR(mean), CLSEG_ARG_TENSOR(invstd),
+                            CLSEG_ARG_TENSOR(t[1]),      CLSEG_ARG_TENSOR(t[2]), CLSEG_ARG_TENSOR(y),
+                            CLSEG_ARG_UINT(g.channels),  CLSEG_ARG_UINT(g.hw),   CLSEG_ARG_UINT(g.numel),
+                            CLSEG_ARG_UINT(p->relu != 0)};
     if ((st = stage1(ctx, "bn_sum_x", &g, sum_x, CLSEG_NARGS(sum_x))) != CLSEG_STATUS_SUCCESS ||
         (st = per_channel(ctx, "bn_finish_mean", &g, fin_mean, CLSEG_NARGS(fin_mean))) != CLSEG_STATUS_SUCCESS ||
         (st = stage1(ctx, "bn_sum_sqdev", &g, sum_sq, CLSEG_NARGS(sum_sq))) != CLSEG_STATUS_SUCCESS ||
@@ -122,14 +123,15 @@ clseg_status clseg_ocl_bn_forward_infer(clseg_context *ctx, const void *params, 
     clseg_status st = geometry(ctx, t[0], &g);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]),     CLSEG_ARG_TENSOR(t[3]), CLSEG_ARG_TENSOR(t[4]),
-                            CLSEG_ARG_TENSOR(t[1]),     CLSEG_ARG_TENSOR(t[2]), CLSEG_ARG_TENSOR(t[5]),
-                            CLSEG_ARG_UINT(g.channels), CLSEG_ARG_UINT(g.hw),   CLSEG_ARG_UINT(g.numel),
-                            CLSEG_ARG_FLOAT(p->eps)};
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(t[0]),     CLSEG_ARG_TENSOR(t[3]),      CLSEG_ARG_TENSOR(t[4]),
+                            CLSEG_ARG_TENSOR(t[1]),     CLSEG_ARG_TENSOR(t[2]),      CLSEG_ARG_TENSOR(t[5]),
+                            CLSEG_ARG_UINT(g.channels), CLSEG_ARG_UINT(g.hw),        CLSEG_ARG_UINT(g.numel),
+                            CLSEG_ARG_FLOAT(p->eps),    CLSEG_ARG_UINT(p->relu != 0)};
     return per_element(ctx, "bn_infer", &g, args, CLSEG_NARGS(args));
 }
 
-/* {x, dy, weight, save_mean, save_invstd, dx, dweight, dbias, workspace} */
+/* {x, dy, weight, save_mean, save_invstd, dx, dweight, dbias, workspace, y}; without the fused
+ * ReLU, y is dy (any buffer: the kernels do not read it) */
 clseg_status clseg_ocl_bn_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t)
 {
     const clseg_bn_params *p = params;
@@ -137,18 +139,19 @@ clseg_status clseg_ocl_bn_backward(clseg_context *ctx, const void *params, clseg
     clseg_status st = geometry(ctx, t[0], &g);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
-    clseg_tensor *x = t[0], *dy = t[1], *w = t[2], *mean = t[3], *invstd = t[4], *ws = t[8];
+    clseg_tensor *x = t[0], *dy = t[1], *w = t[2], *mean = t[3], *invstd = t[4], *ws = t[8], *y = t[9];
     size_t sums = 2 * g.channels * CLSEG_NORM_MAX_CHUNKS; /* after the partials (ops/norm.h) */
-    clseg_ocl_arg sum_grad[] = {CLSEG_ARG_TENSOR(x),        CLSEG_ARG_TENSOR(dy), CLSEG_ARG_TENSOR(mean),
-                                CLSEG_ARG_UINT(g.channels), CLSEG_ARG_UINT(g.hw), CLSEG_ARG_UINT(g.m),
-                                CLSEG_ARG_TENSOR(ws)};
+    clseg_ocl_arg sum_grad[] = {CLSEG_ARG_TENSOR(x),          CLSEG_ARG_TENSOR(dy),   CLSEG_ARG_TENSOR(y),
+                                CLSEG_ARG_UINT(p->relu != 0), CLSEG_ARG_TENSOR(mean), CLSEG_ARG_UINT(g.channels),
+                                CLSEG_ARG_UINT(g.hw),         CLSEG_ARG_UINT(g.m),    CLSEG_ARG_TENSOR(ws)};
     clseg_ocl_arg fin[] = {CLSEG_ARG_TENSOR(ws),     CLSEG_ARG_UINT(g.chunks),       CLSEG_ARG_UINT(g.channels),
                            CLSEG_ARG_TENSOR(invstd), ARG_TENSOR_AT(ws, sums),        CLSEG_ARG_TENSOR(t[6]),
                            CLSEG_ARG_TENSOR(t[7]),   CLSEG_ARG_FLOAT(p->beta_params)};
-    clseg_ocl_arg dx[] = {CLSEG_ARG_TENSOR(x),     CLSEG_ARG_TENSOR(dy),       CLSEG_ARG_TENSOR(w),
-                          CLSEG_ARG_TENSOR(mean),  CLSEG_ARG_TENSOR(invstd),   ARG_TENSOR_AT(ws, sums),
-                          CLSEG_ARG_TENSOR(t[5]),  CLSEG_ARG_UINT(g.channels), CLSEG_ARG_UINT(g.hw),
-                          CLSEG_ARG_UINT(g.numel), CLSEG_ARG_UINT(g.m),        CLSEG_ARG_FLOAT(p->beta_dx)};
+    clseg_ocl_arg dx[] = {CLSEG_ARG_TENSOR(x),          CLSEG_ARG_TENSOR(dy),       CLSEG_ARG_TENSOR(y),
+                          CLSEG_ARG_UINT(p->relu != 0), CLSEG_ARG_TENSOR(w),        CLSEG_ARG_TENSOR(mean),
+                          CLSEG_ARG_TENSOR(invstd),     ARG_TENSOR_AT(ws, sums),    CLSEG_ARG_TENSOR(t[5]),
+                          CLSEG_ARG_UINT(g.channels),   CLSEG_ARG_UINT(g.hw),       CLSEG_ARG_UINT(g.numel),
+                          CLSEG_ARG_UINT(g.m),          CLSEG_ARG_FLOAT(p->beta_dx)};
     if ((st = stage1(ctx, "bn_sum_grad", &g, sum_grad, CLSEG_NARGS(sum_grad))) != CLSEG_STATUS_SUCCESS ||
         (st = per_channel(ctx, "bn_finish_grad", &g, fin, CLSEG_NARGS(fin))) != CLSEG_STATUS_SUCCESS)
         return st;

@@ -1,6 +1,7 @@
 #include "ops/norm.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "clseg/norm.h"
@@ -11,6 +12,12 @@ static const clseg_op op_forward_train = {"batchnorm2d.forward_train", clseg_ref
 static const clseg_op op_forward_infer = {"batchnorm2d.forward_infer", clseg_ref_bn_forward_infer,
                                           clseg_ocl_bn_forward_infer};
 static const clseg_op op_backward = {"batchnorm2d.backward", clseg_ref_bn_backward, clseg_ocl_bn_backward};
+/* The fused ReLU is a parameter of the same implementations. */
+static const clseg_op op_relu_forward_train = {"batchnorm2d_relu.forward_train", clseg_ref_bn_forward_train,
+                                               clseg_ocl_bn_forward_train};
+static const clseg_op op_relu_forward_infer = {"batchnorm2d_relu.forward_infer", clseg_ref_bn_forward_infer,
+                                               clseg_ocl_bn_forward_infer};
+static const clseg_op op_relu_backward = {"batchnorm2d_relu.backward", clseg_ref_bn_backward, clseg_ocl_bn_backward};
 
 #define T(x) ((clseg_tensor *)(x))
 #define OK CLSEG_STATUS_SUCCESS
@@ -48,13 +55,11 @@ static clseg_status check_channels(clseg_context *ctx, const char *op, const cls
     return OK;
 }
 
-clseg_status clseg_batchnorm2d_forward_train(clseg_context *ctx, const clseg_batchnorm_desc *desc,
-                                             const clseg_tensor *x, const clseg_tensor *weight,
-                                             const clseg_tensor *bias, clseg_tensor *running_mean,
-                                             clseg_tensor *running_var, clseg_tensor *y, clseg_tensor *save_mean,
-                                             clseg_tensor *save_invstd, clseg_tensor *workspace)
+static clseg_status forward_train(clseg_context *ctx, const char *op, bool relu, const clseg_batchnorm_desc *desc,
+                                  const clseg_tensor *x, const clseg_tensor *weight, const clseg_tensor *bias,
+                                  clseg_tensor *running_mean, clseg_tensor *running_var, clseg_tensor *y,
+                                  clseg_tensor *save_mean, clseg_tensor *save_invstd, clseg_tensor *workspace)
 {
-    const char *op = "clseg_batchnorm2d_forward_train";
     clseg_status st = CLSEG_CHECK_TENSORS(ctx, op, {"x", x}, {"weight", weight}, {"bias", bias},
                                           {"running_mean", running_mean}, {"running_var", running_var}, {"y", y},
                                           {"save_mean", save_mean}, {"save_invstd", save_invstd});
@@ -71,18 +76,36 @@ clseg_status clseg_batchnorm2d_forward_train(clseg_context *ctx, const clseg_bat
         return clseg_fail(ctx, CLSEG_STATUS_INVALID_ARGUMENT,
                           "%s: training needs more than one value per channel (x is %lldx%lldx%lldx%lld)", op,
                           (long long)x->shape.n, (long long)x->shape.c, (long long)x->shape.h, (long long)x->shape.w);
-    clseg_bn_params p = {.momentum = desc->momentum, .eps = desc->eps};
+    clseg_bn_params p = {.momentum = desc->momentum, .eps = desc->eps, .relu = relu};
     return clseg_launch(
-        ctx, &op_forward_train, &p,
+        ctx, relu ? &op_relu_forward_train : &op_forward_train, &p,
         (clseg_tensor *[]){T(x), T(weight), T(bias), running_mean, running_var, y, save_mean, save_invstd, workspace});
 }
 
-clseg_status clseg_batchnorm2d_forward_infer(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+clseg_status clseg_batchnorm2d_forward_train(clseg_context *ctx, const clseg_batchnorm_desc *desc,
                                              const clseg_tensor *x, const clseg_tensor *weight,
-                                             const clseg_tensor *bias, const clseg_tensor *running_mean,
-                                             const clseg_tensor *running_var, clseg_tensor *y)
+                                             const clseg_tensor *bias, clseg_tensor *running_mean,
+                                             clseg_tensor *running_var, clseg_tensor *y, clseg_tensor *save_mean,
+                                             clseg_tensor *save_invstd, clseg_tensor *workspace)
 {
-    const char *op = "clseg_batchnorm2d_forward_infer";
+    return forward_train(ctx, "clseg_batchnorm2d_forward_train", false, desc, x, weight, bias, running_mean,
+                         running_var, y, save_mean, save_invstd, workspace);
+}
+
+clseg_status clseg_batchnorm2d_relu_forward_train(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                  const clseg_tensor *x, const clseg_tensor *weight,
+                                                  const clseg_tensor *bias, clseg_tensor *running_mean,
+                                                  clseg_tensor *running_var, clseg_tensor *y, clseg_tensor *save_mean,
+                                                  clseg_tensor *save_invstd, clseg_tensor *workspace)
+{
+    return forward_train(ctx, "clseg_batchnorm2d_relu_forward_train", true, desc, x, weight, bias, running_mean,
+                         running_var, y, save_mean, save_invstd, workspace);
+}
+
+static clseg_status forward_infer(clseg_context *ctx, const char *op, bool relu, const clseg_batchnorm_desc *desc,
+                                  const clseg_tensor *x, const clseg_tensor *weight, const clseg_tensor *bias,
+                                  const clseg_tensor *running_mean, const clseg_tensor *running_var, clseg_tensor *y)
+{
     clseg_status st = CLSEG_CHECK_TENSORS(ctx, op, {"x", x}, {"weight", weight}, {"bias", bias},
                                           {"running_mean", running_mean}, {"running_var", running_var}, {"y", y});
     if (st != OK || (st = check_desc(ctx, op, desc)) != OK || (st = clseg_check_shape(ctx, op, "y", y, x->shape)) != OK)
@@ -91,21 +114,41 @@ clseg_status clseg_batchnorm2d_forward_infer(clseg_context *ctx, const clseg_bat
         {"weight", weight}, {"bias", bias}, {"running_mean", running_mean}, {"running_var", running_var}};
     if ((st = check_channels(ctx, op, x, vectors, sizeof vectors / sizeof vectors[0])) != OK)
         return st;
-    clseg_bn_params p = {.momentum = desc->momentum, .eps = desc->eps};
-    return clseg_launch(ctx, &op_forward_infer, &p,
+    clseg_bn_params p = {.momentum = desc->momentum, .eps = desc->eps, .relu = relu};
+    return clseg_launch(ctx, relu ? &op_relu_forward_infer : &op_forward_infer, &p,
                         (clseg_tensor *[]){T(x), T(weight), T(bias), T(running_mean), T(running_var), y});
 }
 
-clseg_status clseg_batchnorm2d_backward(clseg_context *ctx, const clseg_batchnorm_desc *desc, const clseg_tensor *x,
-                                        const clseg_tensor *dy, const clseg_tensor *weight,
-                                        const clseg_tensor *save_mean, const clseg_tensor *save_invstd,
-                                        clseg_tensor *dx, float beta_dx, clseg_tensor *dweight, clseg_tensor *dbias,
-                                        float beta_params, clseg_tensor *workspace)
+clseg_status clseg_batchnorm2d_forward_infer(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                             const clseg_tensor *x, const clseg_tensor *weight,
+                                             const clseg_tensor *bias, const clseg_tensor *running_mean,
+                                             const clseg_tensor *running_var, clseg_tensor *y)
 {
-    const char *op = "clseg_batchnorm2d_backward";
+    return forward_infer(ctx, "clseg_batchnorm2d_forward_infer", false, desc, x, weight, bias, running_mean,
+                         running_var, y);
+}
+
+clseg_status clseg_batchnorm2d_relu_forward_infer(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                                  const clseg_tensor *x, const clseg_tensor *weight,
+                                                  const clseg_tensor *bias, const clseg_tensor *running_mean,
+                                                  const clseg_tensor *running_var, clseg_tensor *y)
+{
+    return forward_infer(ctx, "clseg_batchnorm2d_relu_forward_infer", true, desc, x, weight, bias, running_mean,
+                         running_var, y);
+}
+
+/* y: the fused forward's output (the mask), read only with relu. */
+static clseg_status backward(clseg_context *ctx, const char *op, bool relu, const clseg_batchnorm_desc *desc,
+                             const clseg_tensor *x, const clseg_tensor *y, const clseg_tensor *dy,
+                             const clseg_tensor *weight, const clseg_tensor *save_mean, const clseg_tensor *save_invstd,
+                             clseg_tensor *dx, float beta_dx, clseg_tensor *dweight, clseg_tensor *dbias,
+                             float beta_params, clseg_tensor *workspace)
+{
     clseg_status st =
         CLSEG_CHECK_TENSORS(ctx, op, {"x", x}, {"dy", dy}, {"weight", weight}, {"save_mean", save_mean},
                             {"save_invstd", save_invstd}, {"dx", dx}, {"dweight", dweight}, {"dbias", dbias});
+    if (st == OK && relu && (st = CLSEG_CHECK_TENSORS(ctx, op, {"y", y})) == OK)
+        st = clseg_check_shape(ctx, op, "y", y, x->shape);
     if (st != OK || (st = check_desc(ctx, op, desc)) != OK ||
         (st = clseg_check_shape(ctx, op, "dy", dy, x->shape)) != OK ||
         (st = clseg_check_shape(ctx, op, "dx", dx, x->shape)) != OK)
@@ -121,8 +164,30 @@ clseg_status clseg_batchnorm2d_backward(clseg_context *ctx, const clseg_batchnor
     if (!isfinite(beta_dx) || !isfinite(beta_params))
         return clseg_fail(ctx, CLSEG_STATUS_INVALID_ARGUMENT, "%s: beta_dx (%g) and beta_params (%g) must be finite",
                           op, (double)beta_dx, (double)beta_params);
-    clseg_bn_params p = {.momentum = desc->momentum, .eps = desc->eps, .beta_dx = beta_dx, .beta_params = beta_params};
-    return clseg_launch(
-        ctx, &op_backward, &p,
-        (clseg_tensor *[]){T(x), T(dy), T(weight), T(save_mean), T(save_invstd), dx, dweight, dbias, workspace});
+    clseg_bn_params p = {
+        .momentum = desc->momentum, .eps = desc->eps, .beta_dx = beta_dx, .beta_params = beta_params, .relu = relu};
+    return clseg_launch(ctx, relu ? &op_relu_backward : &op_backward, &p,
+                        (clseg_tensor *[]){T(x), T(dy), T(weight), T(save_mean), T(save_invstd), dx, dweight, dbias,
+                                           workspace, T(relu ? y : dy)});
+}
+
+clseg_status clseg_batchnorm2d_backward(clseg_context *ctx, const clseg_batchnorm_desc *desc, const clseg_tensor *x,
+                                        const clseg_tensor *dy, const clseg_tensor *weight,
+                                        const clseg_tensor *save_mean, const clseg_tensor *save_invstd,
+                                        clseg_tensor *dx, float beta_dx, clseg_tensor *dweight, clseg_tensor *dbias,
+                                        float beta_params, clseg_tensor *workspace)
+{
+    return backward(ctx, "clseg_batchnorm2d_backward", false, desc, x, NULL, dy, weight, save_mean, save_invstd, dx,
+                    beta_dx, dweight, dbias, beta_params, workspace);
+}
+
+clseg_status clseg_batchnorm2d_relu_backward(clseg_context *ctx, const clseg_batchnorm_desc *desc,
+                                             const clseg_tensor *x, const clseg_tensor *y, const clseg_tensor *dy,
+                                             const clseg_tensor *weight, const clseg_tensor *save_mean,
+                                             const clseg_tensor *save_invstd, clseg_tensor *dx, float beta_dx,
+                                             clseg_tensor *dweight, clseg_tensor *dbias, float beta_params,
+                                             clseg_tensor *workspace)
+{
+    return backward(ctx, "clseg_batchnorm2d_relu_backward", true, desc, x, y, dy, weight, save_mean, save_invstd, dx,
+                    beta_dx, dweight, dbias, beta_params, workspace);
 }

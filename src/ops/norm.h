@@ -12,6 +12,7 @@
 typedef struct clseg_bn_params {
     float momentum, eps;
     float beta_dx, beta_params; /* backward accumulation */
+    int relu;                   /* a ReLU fused in: forward max(0, y), backward dy masked by y > 0 */
 } clseg_bn_params;
 
 /* Floats of workspace for C channels: two partial sums per (channel, chunk), then two final
@@ -27,7 +28,8 @@ clseg_status clseg_ocl_bn_forward_train(clseg_context *ctx, const void *params, 
 /* tensors {x, weight, bias, running_mean, running_var, y} */
 clseg_status clseg_ref_bn_forward_infer(clseg_context *ctx, const void *params, clseg_tensor *const *t);
 clseg_status clseg_ocl_bn_forward_infer(clseg_context *ctx, const void *params, clseg_tensor *const *t);
-/* tensors {x, dy, weight, save_mean, save_invstd, dx, dweight, dbias, workspace} */
+/* tensors {x, dy, weight, save_mean, save_invstd, dx, dweight, dbias, workspace, y}; y (the fused
+ * forward's output, the mask) is read only with relu set */
 clseg_status clseg_ref_bn_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t);
 clseg_status clseg_ocl_bn_backward(clseg_context *ctx, const void *params, clseg_tensor *const *t);
 
