@@ -317,6 +317,102 @@ void deconv2_forward(__global const float *feat, uint f_off, __global const floa
     }
 }
 
+/* The image-side gradient of a 3x3 stride-2 convolution with padding 1 onto twice its size
+ * (LinkNet's transposed convolutions, a strided layer's backward pass), without a col matrix.
+ * Image row y takes kernel row 1 at feature row y / 2 (y even), or rows 0 and 2 at feature rows
+ * (y + 1) / 2 and (y - 1) / 2 (y odd). Columns likewise: 16 feature columns n0 ... give the even
+ * image columns 2 n (kernel column 1 at n) and the odd ones 2 n + 1 (column 0 at n + 1, column
+ * 2 at n), kept in two register sets and interleaved on store. Weights packed by
+ * pack_deconv3s2_weights. Work-item (tile, image row, image x panels + panel). */
+#define DECONV3_MR 12
+
+/* packed[((p K + k) 9 + 3 i + j) DECONV3_MR + ii] = w[k][p DECONV3_MR + ii][i][j], 0 past C. */
+__kernel void pack_deconv3s2_weights(__global const float *w, uint w_off, __global float *packed, uint p_off, uint K,
+                                     uint C, uint panels)
+{
+    uint k = get_global_id(0), p = get_global_id(1);
+    if (k >= K || p >= panels)
+        return;
+    __global float *out = packed + p_off + ((size_t)p * K + k) * 9 * DECONV3_MR;
+    for (uint t = 0; t < 9; t++)
+        for (uint ii = 0; ii < DECONV3_MR; ii++) {
+            uint c = p * DECONV3_MR + ii;
+            out[t * DECONV3_MR + ii] = c < C ? w[w_off + (k * C + c) * 9 + t] : 0.0f;
+        }
+}
+
+/* Feature row f's contribution for kernel row i; LAST: the tile ends the row, so column n + 1
+ * of its last lane is past the edge and reads 0. That lane loads the next row's first value
+ * and a blend drops it (shifting a 0 in compiles to a dozen instructions on PoCL); only an
+ * image's last row, which may have nothing after it, takes the shift. */
+#define DECONV3_ROW(LAST)                                                                                            \
+    {                                                                                                                \
+        const uint16 shift_in_right = (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);               \
+        const int16 past_edge = (int16)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1);                            \
+        float16 f0 = vload16(0, f), f1;                                                                              \
+        if (!LAST)                                                                                                   \
+            f1 = vload16(0, f + 1);                                                                                  \
+        else if (f + 16 < feat_end)                                                                                  \
+            f1 = select(vload16(0, f + 1), (float16)(0.0f), past_edge);                                              \
+        else                                                                                                         \
+            f1 = shuffle2(f0, (float16)(0.0f), shift_in_right);                                                      \
+        _Pragma("unroll") for (int ii = 0; ii < DECONV3_MR; ii++)                                                    \
+        {                                                                                                            \
+            even[ii] = fma((float16)(wk[DECONV3_MR + ii]), f0, even[ii]);                                            \
+            odd[ii] = fma((float16)(wk[ii]), f1, odd[ii]);                                                           \
+            odd[ii] = fma((float16)(wk[2 * DECONV3_MR + ii]), f0, odd[ii]);                                          \
+        }                                                                                                            \
+    }
+
+#define DECONV3_SUMS(LAST)                                                                                           \
+    for (uint k = 0; k < (uint)K; k++) {                                                                             \
+        __global const float *fk = feat + f_off + ((size_t)b * (uint)K + k) * (uint)(Ho * Wo) + ox0;                  \
+        __global const float *wk0 = packed + p_off + ((size_t)p * (uint)K + k) * 9 * DECONV3_MR;                      \
+        if (y % 2 == 0) {                                                                                            \
+            __global const float *f = fk + y / 2 * (uint)Wo, *wk = wk0 + 3 * DECONV3_MR;                             \
+            DECONV3_ROW(LAST)                                                                                        \
+        } else {                                                                                                     \
+            if ((y + 1) / 2 < (uint)Ho) {                                                                            \
+                __global const float *f = fk + (y + 1) / 2 * (uint)Wo, *wk = wk0;                                    \
+                DECONV3_ROW(LAST)                                                                                    \
+            }                                                                                                        \
+            __global const float *f = fk + (y - 1) / 2 * (uint)Wo, *wk = wk0 + 6 * DECONV3_MR;                       \
+            DECONV3_ROW(LAST)                                                                                        \
+        }                                                                                                            \
+    }
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void deconv3s2_forward(__global const float *feat, uint f_off, __global const float *packed, uint p_off, uint panels,
+                       __global float *img, uint img_off, __global const float *bias, uint bias_off, int has_bias,
+                       float beta, int C, int K, int Ho, int Wo)
+{
+    uint t = get_global_id(0), y = get_global_id(1), z = get_global_id(2), p = z % panels, b = z / panels;
+    uint ox0 = t * 16, H = 2 * (uint)Ho, W = 2 * (uint)Wo;
+    __global const float *feat_end = feat + f_off + (size_t)(b + 1) * (uint)(K * Ho * Wo);
+    float16 even[DECONV3_MR], odd[DECONV3_MR];
+    _Pragma("unroll") for (int ii = 0; ii < DECONV3_MR; ii++) even[ii] = odd[ii] = (float16)(0.0f);
+    if (ox0 + 16 < (uint)Wo)
+        DECONV3_SUMS(false)
+    else
+        DECONV3_SUMS(true)
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hi = lo + 8;
+    _Pragma("unroll") for (int ii = 0; ii < DECONV3_MR; ii++)
+    {
+        uint c = p * DECONV3_MR + (uint)ii;
+        if (c < (uint)C) {
+            __global float *o = img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0;
+            float add = has_bias ? bias[bias_off + c] : 0.0f;
+            float16 v0 = shuffle2(even[ii], odd[ii], lo) + add, v1 = shuffle2(even[ii], odd[ii], hi) + add;
+            if (beta != 0.0f) {
+                v0 += beta * vload16(0, o);
+                v1 += beta * vload16(1, o);
+            }
+            vstore16(v0, 0, o);
+            vstore16(v1, 1, o);
+        }
+    }
+}
+
 #define PANEL_MAX 24
 /* The packed path's im2col for a product whose operand is the im2col matrix itself, over the
  * pixels of all images (the weight gradient sums over them): panels of `width` rows r,

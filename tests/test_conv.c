@@ -272,7 +272,8 @@ END_TEST
  * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
  * stride 1 and 2, dilation, K not a multiple of any tile, outputs 8 and 4 wide (2 and 4 rows
  * per vector), the 2x2 stride-2 transposed convolution's own kernel (13 channels: a partial
- * panel), the implicit weight gradient and col2im's stride-2 vector kernel. */
+ * panel), the implicit weight gradient, the 3x3 stride-2 gradient's own kernel and col2im's
+ * stride-2 vector kernel. */
 START_TEST(test_every_tile_exact)
 {
     clseg_context *ref = test_context("ref");
@@ -298,7 +299,9 @@ START_TEST(test_every_tile_exact)
                         /* a weight gradient of few blocks and a long k: k split into shares */
                         {{2, 6, 32, 48}, 5, DESC(2, 2, 2, 0, 1, 0, 1)},
                         /* planes of 64x64: the implicit weight gradient per image, then summed */
-                        {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)}};
+                        {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
+                        {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
     const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
                               "conv.CONV_FIXED_TAPS=0"};

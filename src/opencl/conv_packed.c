@@ -4,7 +4,7 @@
 
 #include "opencl/ocl.h"
 
-enum { NR = 16, ALIGN = 16 /* floats */, WGRAD_K = 2, DECONV_MR = 12 /* as in cl/conv.cl */ };
+enum { NR = 16, ALIGN = 16 /* floats */, WGRAD_K = 2, DECONV_MR = 12, DECONV3_MR = 12 /* as in cl/conv.cl */ };
 
 static size_t round_up(size_t v, size_t to)
 {
@@ -122,6 +122,20 @@ static size_t deconv2_panels(const clseg_conv_geom *g)
     return ((size_t)g->c + DECONV_MR - 1) / DECONV_MR;
 }
 
+/* LinkNet's transposed convolutions and the gradients of 3x3 stride-2 layers: backward_data of
+ * a 3x3 stride-2 kernel with padding 1 onto twice the feature size, feature rows of whole
+ * 16-value vectors. */
+static bool deconv3s2_fits(const clseg_conv_geom *g)
+{
+    return g->kh == 3 && g->kw == 3 && g->sh == 2 && g->sw == 2 && g->ph == 1 && g->pw == 1 && g->dh == 1 &&
+           g->dw == 1 && g->h == 2 * g->ho && g->w == 2 * g->wo && g->wo % NR == 0;
+}
+
+static size_t deconv3s2_panels(const clseg_conv_geom *g)
+{
+    return ((size_t)g->c + DECONV3_MR - 1) / DECONV3_MR;
+}
+
 /* The implicit weight gradient of images whose planes are this large (and of 16 channels or
  * more) runs a grid of work-items per image, each summing into a partial gradient of its own,
  * added afterwards: an image's planes then stay in cache while the neighbouring work-items
@@ -140,7 +154,8 @@ bool clseg_ocl_conv_packed_applies(clseg_context *ctx, const clseg_conv_geom *g,
     clseg_conv_geom gg;
     if (clseg_conv_is_pointwise(g) || !clseg_ocl_gemm_is_packed(ctx))
         return false;
-    return gradient ? deconv2_fits(g) || (gradient_geom(g, &gg) && implicit_fits(&gg)) : implicit_fits(g);
+    return gradient ? deconv2_fits(g) || deconv3s2_fits(g) || (gradient_geom(g, &gg) && implicit_fits(&gg))
+                    : implicit_fits(g);
 }
 
 /* The weight gradient's path: every convolution (a pointwise one packs the images themselves). */
@@ -186,6 +201,10 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
         /* the partial products of a split k: a whole batch's k needs the most */
         packed_weights pw = plan_weights(ctx, g);
         size_t e = clseg_ocl_gemm_split_elems(&pw.plan, (size_t)g->n * pw.pixels, pw.rows);
+        elems = e > elems ? e : elems;
+    }
+    if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv3s2_fits(g)) {
+        size_t e = round_up(deconv3s2_panels(g) * (size_t)g->k * 9 * DECONV3_MR, ALIGN);
         elems = e > elems ? e : elems;
     }
     if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv2_fits(g)) {
@@ -259,12 +278,39 @@ static clseg_status deconv2(clseg_context *ctx, const clseg_conv_geom *g, const 
     return st;
 }
 
+/* image = beta image + the 3x3 stride-2 transposed convolution of feat (+ bias): no col matrix. */
+static clseg_status deconv3s2(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *feat,
+                              const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img, float beta,
+                              clseg_ocl_scratch scratch)
+{
+    size_t panels = deconv3s2_panels(g), start = round_up(scratch.offset / sizeof(float), ALIGN);
+    clseg_status st = (start + panels * (size_t)g->k * 9 * DECONV3_MR) * sizeof(float) <= scratch.offset + scratch.bytes
+                          ? CLSEG_STATUS_SUCCESS
+                          : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
+    clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c),           CLSEG_ARG_UINT(panels)};
+    size_t pack_global[2] = {(size_t)g->k, panels};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_run(ctx, "conv", "pack_deconv3s2_weights", pack, CLSEG_NARGS(pack), 2, pack_global, NULL);
+    const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
+    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),       {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
+                            CLSEG_ARG_UINT(panels),       CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
+                            CLSEG_ARG_UINT(bias != NULL), CLSEG_ARG_FLOAT(beta),          CLSEG_ARG_UINT(g->c),
+                            CLSEG_ARG_UINT(g->k),         CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
+    size_t global[3] = {(size_t)g->wo / NR, (size_t)g->h, (size_t)g->n * panels}, one[3] = {1, 1, 1};
+    if (st == CLSEG_STATUS_SUCCESS)
+        st = clseg_ocl_run(ctx, "conv", "deconv3s2_forward", args, CLSEG_NARGS(args), 3, global, one);
+    return st;
+}
+
 clseg_status clseg_ocl_conv_packed_data(clseg_context *ctx, const clseg_conv_params *p, const clseg_tensor *feat,
                                         const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img,
                                         const clseg_tensor *ws, clseg_ocl_scratch scratch)
 {
     if (deconv2_fits(&p->g))
         return deconv2(ctx, &p->g, feat, w, bias, img, p->beta, scratch);
+    if (deconv3s2_fits(&p->g))
+        return deconv3s2(ctx, &p->g, feat, w, bias, img, p->beta, scratch);
     return clseg_ocl_conv_packed_run(ctx, p, true, feat, w, bias, img, ws, scratch);
 }
 
