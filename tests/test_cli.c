@@ -598,7 +598,7 @@ START_TEST(test_tune)
     }
     fclose(f);
     clseg_context_destroy(ctx);
-    ck_assert_int_eq(settings, 9); /* basic's 3 tunables, norm's 4 and pool's 2 */
+    ck_assert_int_eq(settings, 10); /* basic's 3 tunables, norm's 5 and pool's 2 */
 
     expect(env, "tune --show", 0, "(present)");
     ck_assert_msg(strstr(output, " tuned\n") != NULL, "%s", output);
