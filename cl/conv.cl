@@ -258,6 +258,19 @@ CONV_IMPLICIT(12, 2)
 
 CONV_WGRAD(3, 3)
 
+/* o[0 .. 31] = beta o + the even and odd columns interleaved, + add; beta == 0 overwrites. */
+inline void store_interleaved(__global float *o, float16 even, float16 odd, float add, float beta)
+{
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hi = lo + 8;
+    float16 v0 = shuffle2(even, odd, lo) + add, v1 = shuffle2(even, odd, hi) + add;
+    if (beta != 0.0f) {
+        v0 += beta * vload16(0, o);
+        v1 += beta * vload16(1, o);
+    }
+    vstore16(v0, 0, o);
+    vstore16(v1, 1, o);
+}
+
 /* --- Transposed convolution with 2x2 kernels at stride 2 (U-Net's up-convolution) -----------
  * Each output pixel meets exactly one input pixel through one tap: image[c][y][x] = bias[c] +
  * sum over k of w[k][c][y % 2][x % 2] feat[k][y / 2][x / 2]. Work-item (tile t, image row y,
@@ -299,21 +312,12 @@ void deconv2_forward(__global const float *feat, uint f_off, __global const floa
             odd[ii] = fma((float16)(w[DECONV_MR + ii]), v, odd[ii]);
         }
     }
-    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hi = lo + 8;
     _Pragma("unroll") for (int ii = 0; ii < DECONV_MR; ii++)
     {
         uint c = p * DECONV_MR + (uint)ii;
-        if (c < (uint)C) {
-            __global float *o = img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0;
-            float add = has_bias ? bias[bias_off + c] : 0.0f;
-            float16 v0 = shuffle2(even[ii], odd[ii], lo) + add, v1 = shuffle2(even[ii], odd[ii], hi) + add;
-            if (beta != 0.0f) {
-                v0 += beta * vload16(0, o);
-                v1 += beta * vload16(1, o);
-            }
-            vstore16(v0, 0, o);
-            vstore16(v1, 1, o);
-        }
+        if (c < (uint)C)
+            store_interleaved(img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0, even[ii], odd[ii],
+                              has_bias ? bias[bias_off + c] : 0.0f, beta);
     }
 }
 
@@ -395,21 +399,12 @@ void deconv3s2_forward(__global const float *feat, uint f_off, __global const fl
         DECONV3_SUMS(false)
     else
         DECONV3_SUMS(true)
-    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hi = lo + 8;
     _Pragma("unroll") for (int ii = 0; ii < DECONV3_MR; ii++)
     {
         uint c = p * DECONV3_MR + (uint)ii;
-        if (c < (uint)C) {
-            __global float *o = img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0;
-            float add = has_bias ? bias[bias_off + c] : 0.0f;
-            float16 v0 = shuffle2(even[ii], odd[ii], lo) + add, v1 = shuffle2(even[ii], odd[ii], hi) + add;
-            if (beta != 0.0f) {
-                v0 += beta * vload16(0, o);
-                v1 += beta * vload16(1, o);
-            }
-            vstore16(v0, 0, o);
-            vstore16(v1, 1, o);
-        }
+        if (c < (uint)C)
+            store_interleaved(img + img_off + (((size_t)b * (uint)C + c) * H + y) * W + 2 * ox0, even[ii], odd[ii],
+                              has_bias ? bias[bias_off + c] : 0.0f, beta);
     }
 }
 

@@ -117,11 +117,6 @@ static bool deconv2_fits(const clseg_conv_geom *g)
            g->dw == 1 && g->h == 2 * g->ho && g->w == 2 * g->wo && g->wo % NR == 0;
 }
 
-static size_t deconv2_panels(const clseg_conv_geom *g)
-{
-    return ((size_t)g->c + DECONV_MR - 1) / DECONV_MR;
-}
-
 /* LinkNet's transposed convolutions and the gradients of 3x3 stride-2 layers: backward_data of
  * a 3x3 stride-2 kernel with padding 1 onto twice the feature size, feature rows of whole
  * 16-value vectors. */
@@ -131,9 +126,21 @@ static bool deconv3s2_fits(const clseg_conv_geom *g)
            g->dw == 1 && g->h == 2 * g->ho && g->w == 2 * g->wo && g->wo % NR == 0;
 }
 
-static size_t deconv3s2_panels(const clseg_conv_geom *g)
+/* The transposed convolutions with kernels of their own (cl/conv.cl), which share their
+ * arguments: U-Net's 2x2 and LinkNet's 3x3 at stride 2. */
+typedef struct transposed_kernel {
+    const char *pack, *run;
+    size_t mr;     /* image channels per panel */
+    size_t taps;   /* weights per (panel row, feature channel) */
+    size_t pack_z; /* the packing grid's third dimension */
+} transposed_kernel;
+
+static const transposed_kernel deconv2_kernel = {"pack_deconv2_weights", "deconv2_forward", DECONV_MR, 4, 2};
+static const transposed_kernel deconv3s2_kernel = {"pack_deconv3s2_weights", "deconv3s2_forward", DECONV3_MR, 9, 1};
+
+static size_t transposed_weight_elems(const transposed_kernel *tk, const clseg_conv_geom *g)
 {
-    return ((size_t)g->c + DECONV3_MR - 1) / DECONV3_MR;
+    return ((size_t)g->c + tk->mr - 1) / tk->mr * (size_t)g->k * tk->taps * tk->mr;
 }
 
 /* The implicit weight gradient of images whose planes are this large (and of 16 channels or
@@ -203,12 +210,8 @@ size_t clseg_ocl_conv_packed_scratch_bytes(clseg_context *ctx, const clseg_conv_
         size_t e = clseg_ocl_gemm_split_elems(&pw.plan, (size_t)g->n * pw.pixels, pw.rows);
         elems = e > elems ? e : elems;
     }
-    if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv3s2_fits(g)) {
-        size_t e = round_up(deconv3s2_panels(g) * (size_t)g->k * 9 * DECONV3_MR, ALIGN);
-        elems = e > elems ? e : elems;
-    }
-    if (clseg_ocl_conv_packed_applies(ctx, g, true) && deconv2_fits(g)) {
-        size_t e = round_up(2 * deconv2_panels(g) * (size_t)g->k * 2 * DECONV_MR, ALIGN);
+    if (clseg_ocl_conv_packed_applies(ctx, g, true) && (deconv2_fits(g) || deconv3s2_fits(g))) {
+        size_t e = round_up(transposed_weight_elems(deconv2_fits(g) ? &deconv2_kernel : &deconv3s2_kernel, g), ALIGN);
         elems = e > elems ? e : elems;
     }
     return elems == 0 ? 0 : (elems + ALIGN) * sizeof(float);
@@ -252,21 +255,20 @@ static clseg_status pad_images(clseg_context *ctx, const clseg_conv_geom *g, con
     return clseg_ocl_run(ctx, "conv", "pad_images", args, CLSEG_NARGS(args), 3, global, NULL);
 }
 
-/* image = beta image + the 2x2 stride-2 transposed convolution of feat (+ bias): no col matrix. */
-static clseg_status deconv2(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *feat,
-                            const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img, float beta,
-                            clseg_ocl_scratch scratch)
+/* image = beta image + the transposed convolution of feat (+ bias): no col matrix. */
+static clseg_status transposed(clseg_context *ctx, const transposed_kernel *tk, const clseg_conv_geom *g,
+                               const clseg_tensor *feat, const clseg_tensor *w, const clseg_tensor *bias,
+                               const clseg_tensor *img, float beta, clseg_ocl_scratch scratch)
 {
-    size_t panels = deconv2_panels(g), start = round_up(scratch.offset / sizeof(float), ALIGN);
-    size_t packed = 2 * panels * (size_t)g->k * 2 * DECONV_MR;
-    clseg_status st = (start + packed) * sizeof(float) <= scratch.offset + scratch.bytes
+    size_t panels = ((size_t)g->c + tk->mr - 1) / tk->mr, start = round_up(scratch.offset / sizeof(float), ALIGN);
+    clseg_status st = (start + transposed_weight_elems(tk, g)) * sizeof(float) <= scratch.offset + scratch.bytes
                           ? CLSEG_STATUS_SUCCESS
                           : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
     clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
                             CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c),           CLSEG_ARG_UINT(panels)};
-    size_t pack_global[3] = {(size_t)g->k, panels, 2};
+    size_t pack_global[3] = {(size_t)g->k, panels, tk->pack_z};
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "conv", "pack_deconv2_weights", pack, CLSEG_NARGS(pack), 3, pack_global, NULL);
+        st = clseg_ocl_run(ctx, "conv", tk->pack, pack, CLSEG_NARGS(pack), 3, pack_global, NULL);
     const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
     clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),       {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
                             CLSEG_ARG_UINT(panels),       CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
@@ -274,32 +276,7 @@ static clseg_status deconv2(clseg_context *ctx, const clseg_conv_geom *g, const 
                             CLSEG_ARG_UINT(g->k),         CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
     size_t global[3] = {(size_t)g->wo / NR, (size_t)g->h, (size_t)g->n * panels}, one[3] = {1, 1, 1};
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "conv", "deconv2_forward", args, CLSEG_NARGS(args), 3, global, one);
-    return st;
-}
-
-/* image = beta image + the 3x3 stride-2 transposed convolution of feat (+ bias): no col matrix. */
-static clseg_status deconv3s2(clseg_context *ctx, const clseg_conv_geom *g, const clseg_tensor *feat,
-                              const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img, float beta,
-                              clseg_ocl_scratch scratch)
-{
-    size_t panels = deconv3s2_panels(g), start = round_up(scratch.offset / sizeof(float), ALIGN);
-    clseg_status st = (start + panels * (size_t)g->k * 9 * DECONV3_MR) * sizeof(float) <= scratch.offset + scratch.bytes
-                          ? CLSEG_STATUS_SUCCESS
-                          : clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "conv2d: the workspace has no room for the weights");
-    clseg_ocl_arg pack[] = {CLSEG_ARG_TENSOR(w),  {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
-                            CLSEG_ARG_UINT(g->k), CLSEG_ARG_UINT(g->c),           CLSEG_ARG_UINT(panels)};
-    size_t pack_global[2] = {(size_t)g->k, panels};
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "conv", "pack_deconv3s2_weights", pack, CLSEG_NARGS(pack), 2, pack_global, NULL);
-    const clseg_tensor *b = bias != NULL ? bias : img; /* a valid buffer the kernel ignores */
-    clseg_ocl_arg args[] = {CLSEG_ARG_TENSOR(feat),       {sizeof(cl_mem), &scratch.mem}, CLSEG_ARG_UINT(start),
-                            CLSEG_ARG_UINT(panels),       CLSEG_ARG_TENSOR(img),          CLSEG_ARG_TENSOR(b),
-                            CLSEG_ARG_UINT(bias != NULL), CLSEG_ARG_FLOAT(beta),          CLSEG_ARG_UINT(g->c),
-                            CLSEG_ARG_UINT(g->k),         CLSEG_ARG_UINT(g->ho),          CLSEG_ARG_UINT(g->wo)};
-    size_t global[3] = {(size_t)g->wo / NR, (size_t)g->h, (size_t)g->n * panels}, one[3] = {1, 1, 1};
-    if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_run(ctx, "conv", "deconv3s2_forward", args, CLSEG_NARGS(args), 3, global, one);
+        st = clseg_ocl_run(ctx, "conv", tk->run, args, CLSEG_NARGS(args), 3, global, one);
     return st;
 }
 
@@ -307,10 +284,9 @@ clseg_status clseg_ocl_conv_packed_data(clseg_context *ctx, const clseg_conv_par
                                         const clseg_tensor *w, const clseg_tensor *bias, const clseg_tensor *img,
                                         const clseg_tensor *ws, clseg_ocl_scratch scratch)
 {
-    if (deconv2_fits(&p->g))
-        return deconv2(ctx, &p->g, feat, w, bias, img, p->beta, scratch);
-    if (deconv3s2_fits(&p->g))
-        return deconv3s2(ctx, &p->g, feat, w, bias, img, p->beta, scratch);
+    if (deconv2_fits(&p->g) || deconv3s2_fits(&p->g))
+        return transposed(ctx, deconv2_fits(&p->g) ? &deconv2_kernel : &deconv3s2_kernel, &p->g, feat, w, bias, img,
+                          p->beta, scratch);
     return clseg_ocl_conv_packed_run(ctx, p, true, feat, w, bias, img, ws, scratch);
 }
 

@@ -137,9 +137,10 @@ clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsi
     return clseg_ocl_run(ctx, "gemm", kernel, args, CLSEG_NARGS(args), 3, global, local);
 }
 
-clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
-                                   clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
-                                   size_t c_stride, bool trans_c, size_t count)
+/* gemm_micro over count images (ksplit 0), or over shares of k ksplit long (count shares). */
+static clseg_status micro(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha, clseg_ocl_panels left,
+                          clseg_ocl_panels right, float beta, clseg_ocl_matrix c, size_t c_stride, bool trans_c,
+                          size_t count, size_t ksplit)
 {
     size_t m = p->left_rows, n = p->right_rows;
     size_t last = trans_c ? (n - 1) * c.ld + m : (m - 1) * c.ld + n;
@@ -162,10 +163,17 @@ clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *
                             CLSEG_ARG_UINT(c_stride),
                             CLSEG_ARG_UINT(c.ld),
                             CLSEG_ARG_UINT(trans_c),
-                            CLSEG_ARG_UINT(0)};
+                            CLSEG_ARG_UINT(ksplit)};
     size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, count}, one[3] = {1, 1, 1};
     return clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3,
                          global, one);
+}
+
+clseg_status clseg_ocl_gemm_panels(clseg_context *ctx, const clseg_ocl_packing *p, size_t k, float alpha,
+                                   clseg_ocl_panels left, clseg_ocl_panels right, float beta, clseg_ocl_matrix c,
+                                   size_t c_stride, bool trans_c, size_t count)
+{
+    return micro(ctx, p, k, alpha, left, right, beta, c, c_stride, trans_c, count, 0);
 }
 
 /* Shares of k for a product with few blocks and a long k, which one work-item per block would
@@ -198,33 +206,13 @@ clseg_status clseg_ocl_gemm_panels_split(clseg_context *ctx, const clseg_ocl_pac
     size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
     if (shares <= 1 || scratch.mem == NULL || (start + need) * sizeof(float) > scratch.offset + scratch.bytes)
         return clseg_ocl_gemm_panels(ctx, p, k, alpha, left, right, beta, c, 0, p->swapped, 1);
-    size_t m = p->left_rows, n = p->right_rows, share = (k + shares - 1) / shares;
-    size_t rows = p->swapped ? n : m, cols = p->swapped ? m : n, part_stride = rows * c.ld;
-    clseg_status st = clseg_ocl_check_count(ctx, "gemm", start + need);
-    if (st != CLSEG_STATUS_SUCCESS)
-        return st;
-    clseg_ocl_arg args[] = {CLSEG_ARG_UINT(m),
-                            CLSEG_ARG_UINT(n),
-                            CLSEG_ARG_UINT(k),
-                            CLSEG_ARG_FLOAT(alpha),
-                            CLSEG_ARG_FLOAT(0.0f),
-                            {sizeof(cl_mem), &left.mem},
-                            CLSEG_ARG_UINT(left.offset),
-                            CLSEG_ARG_UINT(0),
-                            {sizeof(cl_mem), &right.mem},
-                            CLSEG_ARG_UINT(right.offset),
-                            CLSEG_ARG_UINT(0),
-                            {sizeof(cl_mem), &scratch.mem},
-                            CLSEG_ARG_UINT(start),
-                            CLSEG_ARG_UINT(part_stride),
-                            CLSEG_ARG_UINT(c.ld),
-                            CLSEG_ARG_UINT(p->swapped),
-                            CLSEG_ARG_UINT(share)};
-    size_t global[3] = {(n + NR - 1) / NR, (m + p->mr - 1) / p->mr, (k + share - 1) / share}, one[3] = {1, 1, 1};
-    st = clseg_ocl_run(ctx, "gemm", p->mr == 24 ? "gemm_micro_24" : "gemm_micro_16", args, CLSEG_NARGS(args), 3, global,
-                       one);
+    size_t share = (k + shares - 1) / shares, count = (k + share - 1) / share;
+    size_t rows = p->swapped ? p->right_rows : p->left_rows, cols = p->swapped ? p->left_rows : p->right_rows;
+    size_t part_stride = rows * c.ld;
+    clseg_ocl_matrix parts = {scratch.mem, start, c.ld};
+    clseg_status st = micro(ctx, p, k, alpha, left, right, 0.0f, parts, part_stride, p->swapped, count, share);
     if (st == CLSEG_STATUS_SUCCESS)
-        st = clseg_ocl_sum_partials(ctx, (clseg_ocl_panels){scratch.mem, start, part_stride}, global[2], c, rows, cols,
+        st = clseg_ocl_sum_partials(ctx, (clseg_ocl_panels){scratch.mem, start, part_stride}, count, c, rows, cols,
                                     beta);
     return st;
 }
