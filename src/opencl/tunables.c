@@ -52,6 +52,8 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_SERIAL", 1},
     /* ... and the per-element kernels 16 elements at a time: 3-7x faster on PoCL */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "norm", "NORM_VEC", 1},
+    /* concatenation 16 values per work-item */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "activation", "ACT_VEC", 1},
     /* ... and so the bias gradient's */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "conv", "CONV_REDUCE_SERIAL", 1},
     /* CLBlast reaches 4-17% of a CPU's peak; the packed kernels about 60% */
