@@ -16,12 +16,16 @@
 #ifndef CONV_REDUCE_SERIAL
 #define CONV_REDUCE_SERIAL 0 /* 1: the bias gradient's stage 1 as one work-item per share, 16 values a step (CPUs) */
 #endif
+#ifndef CONV_COL_ROWS
+#define CONV_COL_ROWS 0 /* 1: im2col and col2im a row per work-item (CPUs); 0: an element per work-item (GPUs) */
+#endif
 #ifndef CONV_REDUCE_WG
 #define CONV_REDUCE_WG 64 /* work-group size of both bias-gradient stages; a power of two */
 #endif
 
 /* The geometry as kernel arguments, in this order. */
 #define GEOM_ARGS int C, int H, int W, int Ho, int Wo, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW
+#define GEOM C, H, W, Ho, Wo, KH, KW, SH, SW, PH, PW, DH, DW
 
 /* col (images, C KH KW, Ho Wo) from images (images, C, H, W); zero where the kernel reads padding.
  * A work-item fills one output row of one col row, so the index arithmetic (divisions, which
@@ -49,6 +53,25 @@ __kernel void im2col(__global const float *img, uint img_off, __global float *co
             v = src[x];
         dst[ox] = v;
     }
+}
+
+/* The same col, an element per work-item, (oy, ox) flattened in dimension 0: neighbouring
+ * work-items read and write neighbouring addresses, which a GPU's memory coalesces; the row
+ * kernel above leaves each work-item its own row, Wo floats from its neighbour's. */
+__kernel void im2col_elems(__global const float *img, uint img_off, __global float *col, uint col_off, uint images,
+                           GEOM_ARGS)
+{
+    uint p = (uint)get_global_id(0), r = (uint)get_global_id(1), b = (uint)get_global_id(2);
+    uint R = (uint)(C * KH * KW);
+    if (p >= (uint)(Ho * Wo) || r >= R || b >= images)
+        return;
+    int oy = (int)(p / (uint)Wo), ox = (int)(p % (uint)Wo);
+    int j = (int)(r % (uint)KW), i = (int)(r / (uint)KW % (uint)KH), c = (int)(r / (uint)(KW * KH));
+    int y = oy * SH - PH + i * DH, x = ox * SW + j * DW - PW;
+    float v = 0.0f;
+    if (y >= 0 && y < H && x >= 0 && x < W)
+        v = img[img_off + ((b * (uint)C + (uint)c) * (uint)H + (uint)y) * (uint)W + (uint)x];
+    col[col_off + (b * R + r) * (uint)(Ho * Wo) + p] = v;
 }
 
 /* --- Implicit GEMM for CPU devices (src/opencl/conv_packed.c) ------------------------------
@@ -461,6 +484,31 @@ __kernel void pack_flipped_weights(__global const float *w, uint w_off, __global
  * this pixel, gathered in a fixed order (kernel row, kernel column): no atomics, same bits on
  * every run. beta == 0 overwrites; has_bias == 0 ignores bias. A work-item fills one image row
  * of one channel, and stride 1 (most layers) needs no division at all. */
+/* Image pixel (c, y, x)'s sum over the col entries that read it, in (i, j) order. */
+inline float col2im_sum(__global const float *cb, uint c, int y, int x, GEOM_ARGS)
+{
+    uint P = (uint)(Ho * Wo);
+    float s = 0.0f;
+    for (int i = 0; i < KH; i++) {
+        int oy = y + PH - i * DH;
+        if (oy < 0 || (SH != 1 && oy % SH != 0))
+            continue;
+        oy = SH != 1 ? oy / SH : oy;
+        if (oy >= Ho)
+            continue;
+        __global const float *crow = cb + (c * (uint)KH + (uint)i) * (uint)KW * P + (uint)(oy * Wo);
+        for (int j = 0; j < KW; j++) {
+            int ox = x + PW - j * DW;
+            if (ox < 0 || (SW != 1 && ox % SW != 0))
+                continue;
+            ox = SW != 1 ? ox / SW : ox;
+            if (ox < Wo)
+                s += crow[(uint)j * P + (uint)ox];
+        }
+    }
+    return s;
+}
+
 __kernel void col2im(__global const float *col, uint col_off, __global float *img, uint img_off,
                      __global const float *bias, uint bias_off, int has_bias, float beta, uint images, GEOM_ARGS)
 {
@@ -473,28 +521,28 @@ __kernel void col2im(__global const float *col, uint col_off, __global float *im
     __global float *dst = img + img_off + ((b * (uint)C + c) * (uint)H + (uint)y) * (uint)W;
     float bias_value = has_bias ? bias[bias_off + c] : 0.0f;
     for (int x = 0; x < W; x++) {
-        float s = 0.0f;
-        for (int i = 0; i < KH; i++) {
-            int oy = y + PH - i * DH;
-            if (oy < 0 || (SH != 1 && oy % SH != 0))
-                continue;
-            oy = SH != 1 ? oy / SH : oy;
-            if (oy >= Ho)
-                continue;
-            __global const float *crow = cb + (c * (uint)KH + (uint)i) * (uint)KW * P + (uint)(oy * Wo);
-            for (int j = 0; j < KW; j++) {
-                int ox = x + PW - j * DW;
-                if (ox < 0 || (SW != 1 && ox % SW != 0))
-                    continue;
-                ox = SW != 1 ? ox / SW : ox;
-                if (ox < Wo)
-                    s += crow[(uint)j * P + (uint)ox];
-            }
-        }
+        float s = col2im_sum(cb, c, y, x, GEOM);
         if (has_bias)
             s += bias_value;
         dst[x] = beta == 0.0f ? s : beta * dst[x] + s;
     }
+}
+
+/* col2im an element per work-item (CONV_COL_ROWS 0, GPUs), (y, x) flattened in dimension 0:
+ * the same sum in the same order as col2im, so the same bits. */
+__kernel void col2im_elems(__global const float *col, uint col_off, __global float *img, uint img_off,
+                           __global const float *bias, uint bias_off, int has_bias, float beta, uint images, GEOM_ARGS)
+{
+    uint p = (uint)get_global_id(0), c = (uint)get_global_id(1), b = (uint)get_global_id(2);
+    if (p >= (uint)(H * W) || c >= (uint)C || b >= images)
+        return;
+    int y = (int)(p / (uint)W), x = (int)(p % (uint)W);
+    __global const float *cb = col + col_off + b * (uint)(C * KH * KW) * (uint)(Ho * Wo);
+    float s = col2im_sum(cb, c, y, x, GEOM);
+    if (has_bias)
+        s += bias[bias_off + c];
+    __global float *dst = img + img_off + (b * (uint)C + c) * (uint)(H * W) + p;
+    *dst = beta == 0.0f ? s : beta * *dst + s;
 }
 
 /* col2im for stride 2 (dilation 1) over rows of whole 16-pixel tiles: the same sums in the same

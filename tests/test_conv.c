@@ -233,6 +233,32 @@ START_TEST(test_integer_inputs_exact_against_reference)
 }
 END_TEST
 
+/* The path GPUs take, forced on any device: CLBlast's products around im2col and col2im, with an
+ * element per work-item (CONV_COL_ROWS 0, GPUs' default) and a row per work-item (1). Besides
+ * the exact layers, weight gradients whose k (1024 and 576 pixels an image) runs in 4 and 2
+ * shares (clseg_ocl_gemm_split_k), and one whose k (35 x 37) cannot be split evenly. */
+START_TEST(test_gpu_path_exact)
+{
+    clseg_context *ref = test_context("ref");
+    const layer split[] = {{{2, 3, 32, 32}, 4, DESC(3, 3, 1, 1, 1, 0, 0)},
+                           {{3, 2, 48, 48}, 5, DESC(3, 3, 2, 1, 1, 0, 0)},
+                           {{1, 2, 35, 37}, 3, DESC(3, 3, 1, 1, 1, 0, 0)}};
+    const char *settings[] = {"gemm.GEMM_PACKED=0,conv.CONV_COL_ROWS=0", "gemm.GEMM_PACKED=0,conv.CONV_COL_ROWS=1"};
+    for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
+        clseg_context *dev = test_context_with(selector, settings[t]);
+        size_t n_exact = sizeof exact_layers / sizeof exact_layers[0], n_split = sizeof split / sizeof split[0];
+        for (size_t i = 0; i < n_exact + n_split; i++) {
+            const layer *l = i < n_exact ? &exact_layers[i] : &split[i - n_exact];
+            results a = run_layer(dev, l, 0.5f), b = run_layer(ref, l, 0.5f);
+            assert_results_equal(t * 100 + i, l, &a, &b);
+            free_results(&a), free_results(&b);
+        }
+        clseg_context_destroy(dev);
+    }
+    clseg_context_destroy(ref);
+}
+END_TEST
+
 /* A context's memory limit caps the im2col buffer at a quarter of it, so these batches of 7 run
  * in several chunks (the last one short): the convolution's 45 KiB per image (more on devices
  * whose packed GEMM pads it) under a 1 MiB limit, the transposed one's 11.6 KiB under 256 KiB.
@@ -308,11 +334,7 @@ START_TEST(test_every_tile_exact)
     for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
         results b = run_layer(ref, &ls[i], 0.5f);
         for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
-            clseg_context_options opts = clseg_context_options_default();
-            opts.device = selector;
-            opts.tunables = settings[t];
-            clseg_context *dev = NULL;
-            ck_assert_int_eq(clseg_context_create(&opts, &dev, NULL, 0), CLSEG_STATUS_SUCCESS);
+            clseg_context *dev = test_context_with(selector, settings[t]);
             results a = run_layer(dev, &ls[i], 0.5f);
             assert_results_equal(i * 10 + t, &ls[i], &a, &b);
             free_results(&a);
@@ -636,6 +658,7 @@ int main(void)
     tcase_add_test(dev, test_hand_computed_device);
     tcase_add_test(dev, test_integer_inputs_exact_against_reference);
     tcase_add_test(dev, test_batch_in_chunks_exact);
+    tcase_add_test(dev, test_gpu_path_exact);
     tcase_add_test(dev, test_gemm_scratch_exact);
     tcase_add_test(dev, test_every_tile_exact);
     tcase_add_test(dev, test_deterministic);

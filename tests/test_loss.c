@@ -132,7 +132,8 @@ static float loss_of(clseg_context *ctx, const clseg_loss_desc *desc, clseg_shap
                      float *grad)
 {
     size_t n = clseg_shape_numel(s);
-    clseg_tensor *tx = test_tensor(ctx, s, x), *tt = test_tensor(ctx, s, t), *tl = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, s, x), *tt = test_tensor(ctx, s, t),
+                 *tl = test_tensor(ctx, (clseg_shape){1, 1, 1, 1}, NULL);
     clseg_tensor *tg = grad != NULL ? test_tensor(ctx, s, NULL) : NULL, *ws = workspace_for(ctx, s);
     if (tg != NULL) /* an element the backend skips stays NaN and fails any comparison */
         ck_assert_int_eq(clseg_fill(ctx, tg, NAN), CLSEG_STATUS_SUCCESS);
@@ -390,18 +391,6 @@ static const char *const loss_settings[] = {NULL, "loss.LOSS_SERIAL=0,loss.LOSS_
                                             "loss.LOSS_SERIAL=1,loss.LOSS_VEC=1,loss.LOSS_WG=4,loss.LOSS_GROUPS=7"};
 #define LOSS_SETTINGS (sizeof loss_settings / sizeof loss_settings[0])
 
-static clseg_context *device_with(const char *tunables)
-{
-    clseg_context_options opts = clseg_context_options_default();
-    opts.device = selector;
-    opts.tunables = tunables;
-    clseg_context *ctx = NULL;
-    char err[1024] = "";
-    ck_assert_msg(clseg_context_create(&opts, &ctx, err, sizeof err) == CLSEG_STATUS_SUCCESS, "%s: %s",
-                  tunables ? tunables : "(table)", err);
-    return ctx;
-}
-
 /* Loss within 1e-5 relative and every gradient element within 1e-4 of the largest one (a
  * scale-aware bound: the elements are O(1/n), far below verify's max(1, |ref|) floor); the loss
  * without its gradient the same bits as with it (BCE's and MSE's stage 1 writes the gradient as
@@ -415,7 +404,7 @@ START_TEST(test_device_matches_reference)
                                   {2, 1, 33, 35}, {2, 1, 97, 123}, {4, 1, 96, 128}};
     enum { SHAPES = sizeof shapes / sizeof shapes[0] };
     for (size_t v = 0; v < LOSS_SETTINGS; v++) {
-        clseg_context *dev = device_with(loss_settings[v]);
+        clseg_context *dev = test_context_with(selector, loss_settings[v]);
         const char *how = loss_settings[v] ? loss_settings[v] : "table";
         for (size_t k = 0; k < 4; k++)
             for (size_t si = 0; si < SHAPES; si++) {
@@ -483,7 +472,7 @@ END_TEST
  * before it is written). */
 static void deterministic(const char *tunables)
 {
-    clseg_context *ctx = device_with(tunables);
+    clseg_context *ctx = test_context_with(selector, tunables);
     clseg_shape s = {3, 1, 97, 123}; /* not a multiple of 16 */
     size_t n = clseg_shape_numel(s);
     float *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t), *g[2];

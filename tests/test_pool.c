@@ -16,9 +16,17 @@ static const char *selector;
 
 static clseg_pool_geom make_geom(int64_t planes, int64_t h, int64_t w, clseg_pool2d_desc d)
 {
-    return (clseg_pool_geom){planes, h, w, (h + 2 * d.pad_h - d.kernel_h) / d.stride_h + 1,
-                             (w + 2 * d.pad_w - d.kernel_w) / d.stride_w + 1, d.kernel_h, d.kernel_w,
-                             d.stride_h, d.stride_w, d.pad_h, d.pad_w};
+    return (clseg_pool_geom){planes,
+                             h,
+                             w,
+                             (h + 2 * d.pad_h - d.kernel_h) / d.stride_h + 1,
+                             (w + 2 * d.pad_w - d.kernel_w) / d.stride_w + 1,
+                             d.kernel_h,
+                             d.kernel_w,
+                             d.stride_h,
+                             d.stride_w,
+                             d.pad_h,
+                             d.pad_w};
 }
 
 typedef struct pool_user {
@@ -27,8 +35,14 @@ typedef struct pool_user {
     const double *fixed; /* unpooling: indices recorded by an earlier pooling */
 } pool_user;
 
-static size_t big_n(const clseg_pool_geom *g) { return (size_t)(g->planes * g->h * g->w); }
-static size_t small_n(const clseg_pool_geom *g) { return (size_t)(g->planes * g->oh * g->ow); }
+static size_t big_n(const clseg_pool_geom *g)
+{
+    return (size_t)(g->planes * g->h * g->w);
+}
+static size_t small_n(const clseg_pool_geom *g)
+{
+    return (size_t)(g->planes * g->oh * g->ow);
+}
 
 static void maxpool_f(const double *x, double *y, void *u)
 {
@@ -152,9 +166,10 @@ START_TEST(test_maxpool_2x2_by_hand)
 {
     clseg_context *ctx = test_context(backends[_i]);
     /* a tie (two 5s: the first in row-major order wins) and a NaN (it always wins) */
-    const float x[16] = {1, 5, 2, 0,  5, 3, 1, 1,  -1, -2, 7, NAN,  -3, -4, 8, 6};
+    const float x[16] = {1, 5, 2, 0, 5, 3, 1, 1, -1, -2, 7, NAN, -3, -4, 8, 6};
     clseg_pool2d_desc d = clseg_pool2d_make(2, 2, 0);
-    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, x), *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, x),
+                 *y = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
     clseg_tensor *idx = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, NULL);
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &d, tx, y, idx), CLSEG_STATUS_SUCCESS);
     assert_values("y", y, (const float[]){5, 2, -1, NAN}, 4);
@@ -165,11 +180,12 @@ START_TEST(test_maxpool_2x2_by_hand)
     float ones[16];
     for (int i = 0; i < 16; i++)
         ones[i] = 1;
-    clseg_tensor *tdy = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy), *dx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones);
+    clseg_tensor *tdy = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy),
+                 *dx = test_tensor(ctx, (clseg_shape){1, 1, 4, 4}, ones);
     ck_assert_int_eq(clseg_maxpool2d_backward(ctx, &d, tdy, idx, dx, 1.0f), CLSEG_STATUS_SUCCESS);
-    assert_values("dx", dx, (const float[]){1, 11, 21, 1,  1, 1, 1, 1,  31, 1, 1, 41,  1, 1, 1, 1}, 16);
+    assert_values("dx", dx, (const float[]){1, 11, 21, 1, 1, 1, 1, 1, 31, 1, 1, 41, 1, 1, 1, 1}, 16);
     ck_assert_int_eq(clseg_maxunpool2d_forward(ctx, &d, tdy, idx, dx), CLSEG_STATUS_SUCCESS);
-    assert_values("unpooled", dx, (const float[]){0, 10, 20, 0,  0, 0, 0, 0,  30, 0, 0, 40,  0, 0, 0, 0}, 16);
+    assert_values("unpooled", dx, (const float[]){0, 10, 20, 0, 0, 0, 0, 0, 30, 0, 0, 40, 0, 0, 0, 0}, 16);
     /* unpooling backward reads the gradient at the recorded places: 2 dy at beta 0.5 onto dy */
     clseg_tensor *g = test_tensor(ctx, (clseg_shape){1, 1, 2, 2}, dy);
     ck_assert_int_eq(clseg_maxunpool2d_backward(ctx, &d, dx, idx, g, 0.5f), CLSEG_STATUS_SUCCESS);
@@ -202,7 +218,8 @@ START_TEST(test_overlapping_windows_by_hand)
     const float row[5] = {3, 1, 4, 1, 5};
     clseg_pool2d_desc r = clseg_pool2d_make(3, 2, 1);
     clseg_tensor *tr = test_tensor(ctx, (clseg_shape){1, 1, 1, 5}, row);
-    clseg_tensor *ry = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL), *ri = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
+    clseg_tensor *ry = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL),
+                 *ri = test_tensor(ctx, (clseg_shape){1, 1, 1, 3}, NULL);
     /* a 1-row input needs a 1-row window: pad_h 0 */
     r.kernel_h = 1, r.pad_h = 0;
     ck_assert_int_eq(clseg_maxpool2d_forward(ctx, &r, tr, ry, ri), CLSEG_STATUS_SUCCESS);
@@ -218,7 +235,8 @@ START_TEST(test_global_avgpool_by_hand)
 {
     clseg_context *ctx = test_context(backends[_i]);
     const float x[8] = {1, 2, 3, 6, -4, 0, 8, 4};
-    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 2, 2, 2}, x), *y = test_tensor(ctx, (clseg_shape){1, 2, 1, 1}, NULL);
+    clseg_tensor *tx = test_tensor(ctx, (clseg_shape){1, 2, 2, 2}, x),
+                 *y = test_tensor(ctx, (clseg_shape){1, 2, 1, 1}, NULL);
     ck_assert_int_eq(clseg_global_avgpool_forward(ctx, tx, y), CLSEG_STATUS_SUCCESS);
     assert_values("y", y, (const float[]){3, 2}, 2);
     ck_assert_int_eq(clseg_global_avgpool_backward(ctx, y, tx, 1.0f), CLSEG_STATUS_SUCCESS);
@@ -272,8 +290,8 @@ START_TEST(test_device_matches_reference_exactly_on_integers)
     clseg_context *dev = test_context(selector), *ref = test_context("ref");
     size_t n = 2 * 3 * 13 * 11;
     float *x = test_ints(n, 1, 8), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
-    const clseg_pool2d_desc descs[] = {clseg_pool2d_make(2, 2, 0), clseg_pool2d_make(3, 2, 1),
-                                       clseg_pool2d_make(3, 1, 1), {3, 2, 2, 1, 1, 0}};
+    const clseg_pool2d_desc descs[] = {
+        clseg_pool2d_make(2, 2, 0), clseg_pool2d_make(3, 2, 1), clseg_pool2d_make(3, 1, 1), {3, 2, 2, 1, 1, 0}};
     for (size_t k = 0; k < sizeof descs / sizeof descs[0]; k++) {
         size_t c1 = 0, c2 = 0;
         float *a = all_ops(dev, descs[k], x, g, acc, &c1), *b = all_ops(ref, descs[k], x, g, acc, &c2);
@@ -302,7 +320,8 @@ START_TEST(test_vector_path_ties_and_nans)
     float *a = ops_of_shape(dev, sx, clseg_pool2d_make(2, 2, 0), x, g, acc, &c1);
     float *b = ops_of_shape(ref, sx, clseg_pool2d_make(2, 2, 0), x, g, acc, &c2);
     ck_assert_uint_eq(c1, c2);
-    ck_assert_msg(memcmp(a, b, c1 * sizeof *a) == 0, "the vector pooling differs from the reference");
+    size_t at = test_first_difference(a, b, c1);
+    ck_assert_msg(at == c1, "the vector pooling differs from the reference at %zu: %g, %g expected", at, a[at], b[at]);
     free(a), free(b), free(x), free(g), free(acc);
     clseg_context_destroy(dev);
     clseg_context_destroy(ref);
@@ -351,16 +370,18 @@ START_TEST(test_vector_path_3x3_ties_and_nans)
         float *x = test_ints(n, 3, 3), *g = test_ints(n, 7, 8), *acc = test_ints(n, 11, 8);
         for (size_t i = 0; i < n; i += 37)
             x[i] = NAN;
-        x[0] = x[1] = NAN;       /* the corner next to both paddings; the first NaN stays */
-        x[w] = x[2 * w] = NAN;   /* column 0: rows 1 (two windows) and 2 */
-        x[2 * w + 31] = NAN;     /* column 31: the last of a tile, in windows 15 and 16 */
-        x[3 * w + w - 1] = NAN;  /* the last column, in the last window only */
+        x[0] = x[1] = NAN;      /* the corner next to both paddings; the first NaN stays */
+        x[w] = x[2 * w] = NAN;  /* column 0: rows 1 (two windows) and 2 */
+        x[2 * w + 31] = NAN;    /* column 31: the last of a tile, in windows 15 and 16 */
+        x[3 * w + w - 1] = NAN; /* the last column, in the last window only */
         for (size_t i = plane; i < 2 * plane; i++)
             x[i] = -INFINITY;
         size_t c1 = 0, c2 = 0;
         float *a = ops_of_shape(dev, sx, stem, x, g, acc, &c1), *b = ops_of_shape(ref, sx, stem, x, g, acc, &c2);
         ck_assert_uint_eq(c1, c2);
-        ck_assert_msg(memcmp(a, b, c1 * sizeof *a) == 0, "shape %zu: the vector pooling differs from the reference", k);
+        size_t at = test_first_difference(a, b, c1);
+        ck_assert_msg(at == c1, "shape %zu: the vector pooling differs from the reference at %zu: %g, %g expected", k,
+                      at, a[at], b[at]);
         free(a), free(b);
         /* beta 0 overwrites a NaN-filled dx; beta 0.5 accumulates */
         float *nan = filled(n, NAN);
@@ -380,7 +401,8 @@ START_TEST(test_vector_path_3x3_ties_and_nans)
         }
         for (int i = 0; i < 2; i++) {
             clseg_context *ctx = i == 0 ? dev : ref;
-            clseg_tensor *tv = test_tensor(ctx, sy, g), *ti = test_tensor(ctx, sy, moved), *un = test_tensor(ctx, sx, nan);
+            clseg_tensor *tv = test_tensor(ctx, sy, g), *ti = test_tensor(ctx, sy, moved),
+                         *un = test_tensor(ctx, sx, nan);
             ck_assert_int_eq(clseg_maxunpool2d_forward(ctx, &stem, tv, ti, un), CLSEG_STATUS_SUCCESS);
             float *v = test_download(un);
             if (i == 0)

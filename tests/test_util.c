@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,22 @@ bool test_have_opencl(void)
     return count > 0;
 }
 
-clseg_context *test_context(const char *selector)
+clseg_context *test_context_with(const char *selector, const char *tunables)
 {
     clseg_context_options opts = clseg_context_options_default();
     opts.device = selector;
+    opts.tunables = tunables;
     clseg_context *ctx = NULL;
     char err[4096] = "";
     clseg_status st = clseg_context_create(&opts, &ctx, err, sizeof err);
-    ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "context on '%s': %s", selector ? selector : "(default)", err);
+    ck_assert_msg(st == CLSEG_STATUS_SUCCESS, "context on '%s' (tunables %s): %s", selector ? selector : "(default)",
+                  tunables ? tunables : "of the table", err);
     return ctx;
+}
+
+clseg_context *test_context(const char *selector)
+{
+    return test_context_with(selector, NULL);
 }
 
 char *test_tmpdir(const char *prefix)
@@ -105,4 +113,12 @@ float *test_ints(size_t n, unsigned seed, int range)
     for (size_t i = 0; i < n; i++)
         v[i] = (float)((int)((i * 2654435761u + seed * 40503u) % (unsigned)(2 * range + 1)) - range);
     return v;
+}
+
+size_t test_first_difference(const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0 && !(isnan(a[i]) && isnan(b[i])))
+            return i;
+    return n;
 }

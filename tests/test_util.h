@@ -17,6 +17,9 @@ bool test_have_opencl(void);
 /* A context on the selector ("ref", NULL for the default device); fails the test on error. */
 clseg_context *test_context(const char *selector);
 
+/* The same under kernel tunables such as "conv.CONV_TILE=3,gemm.GEMM_MR=16" (NULL: the table's). */
+clseg_context *test_context_with(const char *selector, const char *tunables);
+
 /* A fresh empty folder under $TMPDIR (or /tmp); the caller frees the string. */
 char *test_tmpdir(const char *prefix);
 
@@ -39,5 +42,9 @@ float *test_ints(size_t n, unsigned seed, int range);
 
 /* Uploads count floats to a new tensor of shape {1,1,1,count}; fails the test on error. */
 clseg_tensor *test_tensor_from(clseg_context *ctx, const float *values, size_t count);
+
+/* The first index where a and b differ in bits, NaNs of any payload counting as equal (GPUs
+ * return one canonical NaN from arithmetic on a NaN, CPUs propagate the input's); n when none. */
+size_t test_first_difference(const float *a, const float *b, size_t n);
 
 #endif

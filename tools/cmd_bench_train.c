@@ -16,7 +16,7 @@ static void usage(FILE *f)
                "Trains the model on synthetic batches (Adam, BCE+Dice) and reports training and\n"
                "inference images/s (medians of N timed steps after a warm-up step), the time from\n"
                "creating the device context to the end of the first training step with an empty\n"
-               "kernel cache (cold; PoCL's own compiler cache is emptied too) and with the cache it left\n"
+               "kernel cache (cold; PoCL's and NVIDIA's compiler caches are emptied too) and with the cache it left\n"
                "(warm), and the peak device memory.\n\n"
                "  --model M      unet (default), convdeconv, linknet, deeplabv3 or autoencoder\n"
                "  --size S       input height and width (default 256)\n"
@@ -234,11 +234,14 @@ int cmd_bench_train(int argc, char **argv)
         cli_error("bench: cannot create a temporary kernel cache folder in /tmp");
         return CLI_FAILED;
     }
-    /* PoCL keeps its own compiler cache: point it into the empty folder too (read when the
-     * OpenCL platform first loads, which is after this), so that "cold" is cold for both */
-    char pocl[sizeof cache + 8];
+    /* PoCL and NVIDIA's driver keep compiler caches of their own: point them into the empty
+     * folder too (read when the OpenCL platform first loads, which is after this), so that
+     * "cold" is cold for them as well */
+    char pocl[sizeof cache + 8], nvidia[sizeof cache + 8];
     snprintf(pocl, sizeof pocl, "%s/pocl", cache);
+    snprintf(nvidia, sizeof nvidia, "%s/nv", cache);
     setenv("POCL_CACHE_DIR", pocl, 1);
+    setenv("CUDA_CACHE_PATH", nvidia, 1);
     bench_result cold = {0}, warm = {0};
     printf("clseg bench train: %s at %llux%llu, batch %llu (cold kernel cache in %s)\n", s.cfg.name, size, size, batch,
            cache);

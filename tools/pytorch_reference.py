@@ -30,6 +30,11 @@ What is measured, as in `clseg bench train`:
     the Python interpreter and PyTorch's libraries included. clseg reports the peak of its
     device buffers instead, so the two are comparable in size only roughly;
     baseline_memory_bytes is the peak before the model was built (the libraries' share).
+    With --torch-device cuda it is the peak of PyTorch's CUDA allocations instead.
+
+--torch-device cuda runs PyTorch on a GPU (a CUDA build of PyTorch), in float32 with TF32 off
+(clseg computes in plain float32) and cuDNN's autotuner on; compare it with clseg on the same GPU
+through OpenCL: `compare --device gpu --torch-device cuda`.
 
 Each model asserts its parameter count equals clseg's (README.md's model table), so a layer that
 drifts from src/models/*.c fails loudly.
@@ -339,8 +344,8 @@ def bce_dice_loss(logits, target):
     return F.binary_cross_entropy_with_logits(logits, target) + (1.0 - dice)
 
 
-def measure(name, size, batch, steps, threads, base=None):
-    """clseg bench train's figures for PyTorch on the CPU (see the module's docstring)."""
+def measure(name, size, batch, steps, threads, base=None, torch_device="cpu"):
+    """clseg bench train's figures for PyTorch on torch_device (see the module's docstring)."""
     t_import = time.perf_counter()
     import torch
     import torch.nn.functional as F
@@ -358,11 +363,24 @@ def measure(name, size, batch, steps, threads, base=None):
     if name == "deeplabv3" and batch < 2:
         # PyTorch's BatchNorm refuses one value per channel in training (the ASPP's pooled branch)
         raise ValueError("deeplabv3: PyTorch needs --batch >= 2 to train it (BatchNorm on a 1x1 pooled map)")
+    cuda = torch_device.startswith("cuda")
+    if cuda:
+        if not torch.cuda.is_available():
+            raise ValueError("--torch-device %s: this PyTorch sees no CUDA device" % torch_device)
+        # clseg computes in plain float32: keep cuDNN and cuBLAS off TF32's 10-bit mantissas
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
     torch.manual_seed(42)
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     t0 = time.perf_counter()
     model = build_model(name, base)
     params = check_parameters(name, model, base)
+    model = model.to(torch_device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(batch, 3, size, size)
@@ -371,6 +389,7 @@ def measure(name, size, batch, steps, threads, base=None):
     n = out_shape[0] * out_shape[1] * out_shape[2] * out_shape[3]
     # as clseg: the mask is the input's first values thresholded (the auto-encoder's target too)
     y = (x.reshape(-1)[:n] > 0.7).float().reshape(out_shape)
+    x, y = x.to(torch_device), y.to(torch_device)
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
@@ -394,17 +413,23 @@ def measure(name, size, batch, steps, threads, base=None):
         for i in range(-1, steps):
             t = time.perf_counter()
             out = model(x).contiguous()
+            sync()
             if i >= 0:
                 times.append(time.perf_counter() - t)
     del out
     infer_step_s = statistics.median(times)
     version = ".".join(torch.__version__.split("+")[0].split(".")[:2])
+    where = "cpu, %d thread%s" % (threads, "" if threads == 1 else "s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if cuda:
+        where = "%s (%s), float32 without TF32" % (torch_device, torch.cuda.get_device_name(torch_device))
+        peak = torch.cuda.max_memory_allocated(torch_device)
     return OrderedDict([
         ("model", name), ("size", size), ("batch", batch), ("steps", steps),
-        ("device", "pytorch %s cpu, %d thread%s" % (version, threads, "" if threads == 1 else "s")),
+        ("device", "pytorch %s %s" % (version, where)),
         ("train_images_per_s", batch / train_step_s), ("infer_images_per_s", batch / infer_step_s),
         ("train_step_s", train_step_s), ("infer_step_s", infer_step_s), ("first_step_s", first_step_s),
-        ("peak_memory_bytes", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
+        ("peak_memory_bytes", peak),
         # beyond clseg's keys: the peak RSS once torch was imported, before the model (the
         # libraries' share of peak_memory_bytes), the import's time, the parameters
         ("baseline_memory_bytes", baseline_rss), ("import_s", import_s), ("parameters", params)])
@@ -424,8 +449,11 @@ def print_result(r):
           (r["infer_images_per_s"], r["infer_step_s"], r["steps"]))
     print("first step             %.2f s (model construction, one step; importing torch took %.2f s more)" %
           (r["first_step_s"], r["import_s"]))
-    print("peak host RSS          %s (whole process; %s of it before the model)" %
-          (mib(r["peak_memory_bytes"]), mib(r["baseline_memory_bytes"])))
+    if r["device"].split()[2].startswith("cuda"):
+        print("peak CUDA memory       %s (PyTorch's allocations)" % mib(r["peak_memory_bytes"]))
+    else:
+        print("peak host RSS          %s (whole process; %s of it before the model)" %
+              (mib(r["peak_memory_bytes"]), mib(r["baseline_memory_bytes"])))
 
 
 def write_json(path, data):
@@ -478,10 +506,11 @@ def median_of_rounds(results):
     return merged
 
 
-def pytorch_command(model, size, batch, steps, threads, json_path):
+def pytorch_command(model, size, batch, steps, threads, json_path, torch_device="cpu"):
     # a process of its own per measurement: ru_maxrss is a process's peak over its whole life
     return [sys.executable, os.path.abspath(__file__), "--model", model, "--size", str(size), "--batch",
-            str(batch), "--steps", str(steps), "--threads", str(threads), "--json", json_path]
+            str(batch), "--steps", str(steps), "--threads", str(threads), "--torch-device", torch_device,
+            "--json", json_path]
 
 
 def run_json(cmd, path):
@@ -508,7 +537,7 @@ def ratio(a, b):
 def markdown_table(rows):
     lines = ["| model | size | clseg train img/s | PyTorch train img/s | train ratio | clseg infer img/s | "
              "PyTorch infer img/s | infer ratio | clseg first step cold / warm s | PyTorch first step s | "
-             "clseg peak device memory | PyTorch peak RSS |",
+             "clseg peak device memory | PyTorch peak memory |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c, p in rows:
         lines.append("| %s | %d | %.3f | %.3f | %s | %.3f | %.3f | %s | %.2f / %.2f | %.2f | %s | %s |" % (
@@ -533,10 +562,14 @@ def compare(argv):
     ap.add_argument("--threads", type=positive, default=os.cpu_count() or 1,
                     help="PyTorch's threads (default: every core, as PoCL uses)")
     ap.add_argument("--device", help="clseg's --device SEL")
+    ap.add_argument("--torch-device", default="cpu", help="PyTorch's device: cpu (default) or cuda[:N]")
     ap.add_argument("--json", help="also write every pair of results here")
     ap.add_argument("--rounds", type=positive, default=1,
                     help="measure each pair this many times, in turns, and report the medians (rounds after "
                          "the first skip clseg's cold start: `bench train --no-cold`)")
+    ap.add_argument("--no-cold", action="store_true",
+                    help="skip clseg's cold start in the first round too (a GPU driver's compilation takes a "
+                         "while and is not what is compared)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args(argv)
     rows, failed = [], 0
@@ -546,8 +579,8 @@ def compare(argv):
                 cj, pj = os.path.join(tmp, "clseg.json"), os.path.join(tmp, "pytorch.json")
                 cs, ps = [], []
                 for r in range(a.rounds):
-                    cc = clseg_command(a.clseg, model, size, a.batch, a.steps, cj, a.device, cold=r == 0)
-                    pc = pytorch_command(model, size, a.batch, a.steps, a.threads, pj)
+                    cc = clseg_command(a.clseg, model, size, a.batch, a.steps, cj, a.device, cold=r == 0 and not a.no_cold)
+                    pc = pytorch_command(model, size, a.batch, a.steps, a.threads, pj, a.torch_device)
                     if a.dry_run:
                         print(" ".join(cc))
                         print(" ".join(pc))
@@ -571,7 +604,8 @@ def compare(argv):
         print(markdown_table(rows))
         print()
         print("Ratios are clseg / PyTorch images per second (above 1: clseg is faster)%s. Memory: clseg's "
-              "peak device buffers, PyTorch's whole process's peak RSS." %
+              "peak device buffers; PyTorch's whole process's peak RSS on a CPU, its peak CUDA allocation on "
+              "a GPU." %
               (", medians of %d rounds taken in turns" % a.rounds if a.rounds > 1 else ""))
     if failed:
         sys.stderr.write("compare: %d of %d measurements failed (see above)\n" % (failed, failed + len(rows)))
@@ -639,10 +673,12 @@ def main(argv):
     ap.add_argument("--base", type=positive, help="the model's width (default: its own)")
     ap.add_argument("--threads", type=positive, default=os.cpu_count() or 1,
                     help="torch.set_num_threads (default: every core)")
+    ap.add_argument("--torch-device", default="cpu",
+                    help="cpu (default) or cuda[:N]: on a GPU, float32 with TF32 off, as clseg computes")
     ap.add_argument("--json", help="also write the figures as JSON (clseg bench train's keys)")
     a = ap.parse_args(argv)
     try:
-        r = measure(a.model, a.size, a.batch, a.steps, a.threads, a.base)
+        r = measure(a.model, a.size, a.batch, a.steps, a.threads, a.base, a.torch_device)
     except ImportError as e:
         sys.stderr.write("pytorch_reference: %s; install PyTorch (see this script's docstring)\n" % e)
         return 1

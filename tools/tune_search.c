@@ -145,6 +145,7 @@ static const candidate_rule rules[] = {
     {"_SERIAL", true, {1, 0}, 2, {1, 0}},
     {"_VEC", true, {1, 0}, 2, {1, 0}},
     {"CONV_FIXED_TAPS", false, {1, 0}, 2, {1, 0}},
+    {"CONV_COL_ROWS", false, {0, 1}, 2, {0, 1}},
     {"_WG", true, {16, 32, 64, 128, 256}, 5, {32, 64}},
     {"_GROUPS", true, {8, 16, 32, 64, 128}, 5, {16, 64}},
     {"_CHUNKS", true, {1, 2, 4, 8, 16, 32}, 6, {4, 16}},

@@ -71,8 +71,10 @@ size_t clseg_ocl_conv_gemm_scratch_bytes(const clseg_context *ctx, const clseg_c
         b[0] = clseg_ocl_gemm_batch_scratch_bytes(ctx, &forward, false, true, n);
     if (!clseg_ocl_conv_packed_applies(c, g, true))
         b[1] = clseg_ocl_gemm_batch_scratch_bytes(ctx, &data, false, true, n);
-    if (!clseg_ocl_conv_packed_weights_applies(c, g))
-        b[2] = clseg_ocl_gemm_scratch_bytes(ctx, &weights);
+    if (!clseg_ocl_conv_packed_weights_applies(c, g)) {
+        size_t plain = clseg_ocl_gemm_scratch_bytes(ctx, &weights), split = clseg_ocl_gemm_split_k_bytes(c, &weights);
+        b[2] = split > plain ? split : plain;
+    }
     for (size_t i = 0; i < 3; i++)
         most = b[i] > most ? b[i] : most;
     size_t packed = clseg_ocl_conv_packed_scratch_bytes((clseg_context *)ctx, g);
@@ -114,16 +116,32 @@ static clseg_status check_counts(clseg_context *ctx, const char *op, const clseg
     return clseg_ocl_check_count(ctx, op, most);
 }
 
+/* CONV_COL_ROWS (a row or an element per work-item for im2col and col2im) and the
+ * element kernels' work-group size. */
+static clseg_status col_kernel_choice(clseg_context *ctx, long *rows, long *wg)
+{
+    clseg_status st = clseg_ocl_tunable(ctx, PROGRAM, "CONV_COL_ROWS", rows);
+    return st == CLSEG_STATUS_SUCCESS ? clseg_ocl_tunable(ctx, PROGRAM, "CONV_WG", wg) : st;
+}
+
 static clseg_status im2col(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *img,
                            size_t first, size_t images, const clseg_tensor *ws)
 {
     clseg_status st = clseg_ocl_check_count(ctx, "im2col", images * s->rows * s->cols);
     if (st != CLSEG_STATUS_SUCCESS)
         return st;
+    long rows = 0, wg = 0;
+    st = col_kernel_choice(ctx, &rows, &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
     clseg_ocl_arg args[] = {CLSEG_ARG_MEM(img), CLSEG_ARG_UINT(img->offset + first * s->image), CLSEG_ARG_TENSOR(ws),
                             CLSEG_ARG_UINT(images), GEOM_ARGS(&p->g)};
-    size_t global[3] = {(size_t)p->g.ho, s->rows, images};
-    return clseg_ocl_run(ctx, PROGRAM, "im2col", args, CLSEG_NARGS(args), 3, global, NULL);
+    if (rows == 1) {
+        size_t global[3] = {(size_t)p->g.ho, s->rows, images};
+        return clseg_ocl_run(ctx, PROGRAM, "im2col", args, CLSEG_NARGS(args), 3, global, NULL);
+    }
+    size_t global[3] = {s->cols, s->rows, images}, local[3] = {(size_t)wg, 1, 1};
+    return clseg_ocl_run(ctx, PROGRAM, "im2col_elems", args, CLSEG_NARGS(args), 3, global, local);
 }
 
 static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const sizes *s, const clseg_tensor *ws,
@@ -146,8 +164,16 @@ static clseg_status col2im(clseg_context *ctx, const clseg_conv_params *p, const
         size_t tiles[3] = {(size_t)g->w / 16, (size_t)g->h, (size_t)g->c * images};
         return clseg_ocl_run(ctx, PROGRAM, "col2im_s2", args, CLSEG_NARGS(args), 3, tiles, NULL);
     }
-    size_t global[3] = {(size_t)g->h, (size_t)g->c, images};
-    return clseg_ocl_run(ctx, PROGRAM, "col2im", args, CLSEG_NARGS(args), 3, global, NULL);
+    long rows = 0, wg = 0;
+    st = col_kernel_choice(ctx, &rows, &wg);
+    if (st != CLSEG_STATUS_SUCCESS)
+        return st;
+    if (rows == 1) {
+        size_t global[3] = {(size_t)g->h, (size_t)g->c, images};
+        return clseg_ocl_run(ctx, PROGRAM, "col2im", args, CLSEG_NARGS(args), 3, global, NULL);
+    }
+    size_t global[3] = {(size_t)g->h * (size_t)g->w, (size_t)g->c, images}, local[3] = {(size_t)wg, 1, 1};
+    return clseg_ocl_run(ctx, PROGRAM, "col2im_elems", args, CLSEG_NARGS(args), 3, global, local);
 }
 
 /* y (N, channels, hw) = beta y + bias per channel. */
@@ -246,8 +272,8 @@ clseg_status clseg_ocl_conv_backward_weights(clseg_context *ctx, const void *par
         for (size_t b = 0; st == CLSEG_STATUS_SUCCESS && b < images; b++) {
             clseg_ocl_matrix col =
                 pointwise ? mat(img, (first + b) * s.image, s.cols) : mat(ws, b * s.rows * s.cols, s.cols);
-            st = clseg_ocl_gemm(ctx, &shape, 1.0f, mat(fgrad, (first + b) * s.feature, s.cols), col,
-                                first + b == 0 ? p->beta : 1.0f, mat(dw, 0, s.rows), scratch);
+            st = clseg_ocl_gemm_split_k(ctx, &shape, 1.0f, mat(fgrad, (first + b) * s.feature, s.cols), col,
+                                        first + b == 0 ? p->beta : 1.0f, mat(dw, 0, s.rows), scratch);
         }
     }
     return st;

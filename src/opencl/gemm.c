@@ -4,6 +4,7 @@
 
 #include <clblast_c.h>
 
+#include "opencl/profile.h"
 #include "opencl/tunables.h"
 
 /* CLBlast's codes from -1024 down are its own; those above are OpenCL's, and clseg's statuses
@@ -309,7 +310,9 @@ static clseg_status clblast_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape 
     size_t need = temp_bytes(ctx, s, a.offset, b.offset, c.offset), align = base_align(ctx);
     size_t start = (scratch.offset + align - 1) / align * align;
     CLBlastStatusCode code;
-    /* A NULL event is allowed (CLBlast >= 0.7): the call enqueues and returns without waiting. */
+    /* A NULL event is allowed (CLBlast >= 0.7): the call enqueues and returns without waiting.
+     * Profiling asks for the event of CLBlast's last kernel, the product itself. */
+    cl_event ev = NULL, *evp = ctx->backend->profile != NULL ? &ev : NULL;
     if (need > 0 && scratch.mem != NULL && start + need <= scratch.offset + scratch.bytes) {
         cl_buffer_region region = {start, need};
         cl_int rc = CL_SUCCESS;
@@ -318,14 +321,19 @@ static clseg_status clblast_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape 
             return clseg_ocl_fail(ctx, rc, "creating a %zu-byte GEMM scratch sub-buffer at byte %zu", need, start);
         code = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, trans(s->trans_a), trans(s->trans_b), s->m, s->n, s->k,
                                           alpha, a.mem, a.offset, a.ld, b.mem, b.offset, b.ld, beta, c.mem, c.offset,
-                                          c.ld, queue, NULL, temp);
+                                          c.ld, queue, evp, temp);
         clReleaseMemObject(temp); /* the queued kernels keep it alive until they finish */
     } else {
         code = CLBlastSgemm(CLBlastLayoutRowMajor, trans(s->trans_a), trans(s->trans_b), s->m, s->n, s->k, alpha, a.mem,
-                            a.offset, a.ld, b.mem, b.offset, b.ld, beta, c.mem, c.offset, c.ld, queue, NULL);
+                            a.offset, a.ld, b.mem, b.offset, b.ld, beta, c.mem, c.offset, c.ld, queue, evp);
     }
-    if (code == CLBlastSuccess)
+    if (code == CLBlastSuccess) {
+        if (ev != NULL) {
+            size_t mnk[3] = {s->m, s->n, s->k};
+            clseg_ocl_profile_record(ctx->backend->profile, "clblast", "sgemm", 3, mnk, ev);
+        }
         return CLSEG_STATUS_SUCCESS;
+    }
     return clseg_fail(ctx, clblast_status(code),
                       "CLBlastSgemm failed with CLBlast status %d (m %zu, n %zu, k %zu, trans %d%d, lda %zu, ldb %zu, "
                       "ldc %zu)",
@@ -354,6 +362,55 @@ clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_sha
                           (clseg_ocl_matrix){b.mem, b.offset + i * b_stride, b.ld}, beta,
                           (clseg_ocl_matrix){c.mem, c.offset + i * c_stride, c.ld}, scratch);
     return st;
+}
+
+/* Shares of at least K_SHARE_MIN of k, at most K_SHARES_MAX of them, and partial products of
+ * at most K_PARTS_MAX floats; a C of K_SPLIT_OUTPUTS elements or more fills a GPU by itself. */
+enum { K_SHARE_MIN = 256, K_SHARES_MAX = 256, K_PARTS_MAX = 4 << 20, K_SPLIT_OUTPUTS = 1 << 20 };
+
+size_t clseg_ocl_gemm_k_shares(clseg_context *ctx, const clseg_ocl_gemm_shape *s)
+{
+    size_t outputs = s->m * s->ldc, shares = 1;
+    if (clseg_ocl_gemm_is_packed(ctx) || outputs == 0 || outputs >= K_SPLIT_OUTPUTS)
+        return 1;
+    /* equal shares, so one strided batch covers them */
+    while (shares * 2 <= K_SHARES_MAX && s->k % (shares * 2) == 0 && s->k / (shares * 2) >= K_SHARE_MIN &&
+           shares * 2 * outputs <= K_PARTS_MAX)
+        shares *= 2;
+    return shares;
+}
+
+size_t clseg_ocl_gemm_split_k_bytes(clseg_context *ctx, const clseg_ocl_gemm_shape *s)
+{
+    size_t shares = clseg_ocl_gemm_k_shares(ctx, s);
+    return shares > 1 ? (shares * s->m * s->ldc + PANEL_ALIGN) * sizeof(float) : 0;
+}
+
+clseg_status clseg_ocl_gemm_split_k(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,
+                                    clseg_ocl_matrix b, float beta, clseg_ocl_matrix c, clseg_ocl_scratch scratch)
+{
+    size_t shares = clseg_ocl_gemm_k_shares(ctx, s), part = s->m * c.ld;
+    size_t start = (scratch.offset / sizeof(float) + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
+    if (shares < 2 || scratch.mem == NULL || start + shares * part > (scratch.offset + scratch.bytes) / sizeof(float))
+        return clseg_ocl_gemm(ctx, s, alpha, a, b, beta, c, scratch);
+    size_t ks = s->k / shares;
+    /* share z of op(A) (m x k) and op(B) (k x n): columns or rows z ks ... of the stored matrix */
+    size_t a_stride = s->trans_a ? ks * a.ld : ks, b_stride = s->trans_b ? ks : ks * b.ld;
+    cl_event ev = NULL, *evp = ctx->backend->profile != NULL ? &ev : NULL;
+    CLBlastStatusCode code =
+        CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, trans(s->trans_a), trans(s->trans_b), s->m, s->n, ks, alpha,
+                                   a.mem, a.offset, a.ld, a_stride, b.mem, b.offset, b.ld, b_stride, 0.0f, scratch.mem,
+                                   start, c.ld, part, shares, &ctx->backend->queue, evp);
+    if (code != CLBlastSuccess)
+        return clseg_fail(
+            ctx, clblast_status(code),
+            "CLBlastSgemmStridedBatched failed with CLBlast status %d (m %zu, n %zu, k %zu in %zu shares)", (int)code,
+            s->m, s->n, s->k, shares);
+    if (ev != NULL) {
+        size_t mnk[3] = {s->m, s->n, ks};
+        clseg_ocl_profile_record(ctx->backend->profile, "clblast", "sgemm_shares", 3, mnk, ev);
+    }
+    return clseg_ocl_sum_partials(ctx, (clseg_ocl_panels){scratch.mem, start, part}, shares, c, s->m, s->n, beta);
 }
 
 clseg_status clseg_ocl_gemm(clseg_context *ctx, const clseg_ocl_gemm_shape *s, float alpha, clseg_ocl_matrix a,

@@ -51,6 +51,21 @@ clseg_status clseg_ocl_gemm_batched(clseg_context *ctx, const clseg_ocl_gemm_sha
                                     float beta, clseg_ocl_matrix c, size_t c_stride, size_t count,
                                     clseg_ocl_scratch scratch);
 
+/* A product with a small C and a long k, such as a weight gradient over a large image, gives a
+ * GPU too few blocks of C to keep busy. On the CLBlast path its k can run in equal shares side
+ * by side (one strided-batch launch) into partial products, which clseg_ocl_sum_partials then
+ * adds in a fixed order. The shares worth it for shape: 1 where splitting is not. */
+size_t clseg_ocl_gemm_k_shares(clseg_context *ctx, const clseg_ocl_gemm_shape *shape);
+
+/* The scratch bytes the partial products of clseg_ocl_gemm_split_k take; 0 without a split. */
+size_t clseg_ocl_gemm_split_k_bytes(clseg_context *ctx, const clseg_ocl_gemm_shape *shape);
+
+/* C = alpha op(A) op(B) + beta C with k in clseg_ocl_gemm_k_shares() shares, the partial
+ * products in scratch; as clseg_ocl_gemm where there is one share or too little scratch. */
+clseg_status clseg_ocl_gemm_split_k(clseg_context *ctx, const clseg_ocl_gemm_shape *shape, float alpha,
+                                    clseg_ocl_matrix a, clseg_ocl_matrix b, float beta, clseg_ocl_matrix c,
+                                    clseg_ocl_scratch scratch);
+
 /* --- The packed path's parts, for ops that write packed panels themselves (opencl/conv.c) --- */
 
 /* Whether ctx's matrix products run on the packed kernels (the tunable GEMM_PACKED). */

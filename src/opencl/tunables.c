@@ -56,6 +56,8 @@ static const tunable_row table[] = {
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "activation", "ACT_VEC", 1},
     /* ... and so the bias gradient's */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "conv", "CONV_REDUCE_SERIAL", 1},
+    /* im2col and col2im a row per work-item: the index divisions once per row */
+    {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "conv", "CONV_COL_ROWS", 1},
     /* CLBlast reaches 4-17% of a CPU's peak; the packed kernels about 60% */
     {CLSEG_DEVICE_TYPE_CPU, NULL, NULL, "gemm", "GEMM_PACKED", 1},
 };
