@@ -93,6 +93,30 @@ __kernel void pad_images(__global const float *img, uint img_off, __global float
     padded[pad_off + (plane * Hp + y) * Wp + x] = v;
 }
 
+/* The same copy where nothing is padded on the left (PW 0: the image's rows stay where they
+ * were): a padded row per work-item, whole vectors of 16. The padded rows of transposed
+ * convolutions' gradients are an odd number of values wide, and PoCL keeps pad_images scalar
+ * there: 4x slower. Where PW > 0 the shifted vector stores cost more than pad_images. */
+__kernel void pad_rows(__global const float *img, uint img_off, __global float *padded, uint pad_off, uint Hp,
+                       uint Wp, uint planes, int H, int W, int PH)
+{
+    uint y = (uint)get_global_id(0), plane = (uint)get_global_id(1);
+    if (y >= Hp || plane >= planes)
+        return;
+    __global float *dst = padded + pad_off + (plane * Hp + y) * Wp;
+    int sy = (int)y - PH;
+    uint copy = sy >= 0 && sy < H ? min((uint)W, Wp) : 0, x = 0;
+    __global const float *src = img + img_off + (plane * (uint)H + (uint)max(sy, 0)) * (uint)W;
+    for (; x + 16 <= copy; x += 16)
+        vstore16(vload16(0, src + x), 0, dst + x);
+    for (; x < copy; x++)
+        dst[x] = src[x];
+    for (; x + 16 <= Wp; x += 16)
+        vstore16((float16)(0.0f), 0, dst + x);
+    for (; x < Wp; x++)
+        dst[x] = 0.0f;
+}
+
 /* The inputs of 16 neighbouring outputs at stride 1, one row apart from the next output row's
  * by pitch: 16 from one row, or, for outputs 8 or 4 wide, rpt = 2 or 4 rows' worth. */
 inline float16 tile16(__global const float *r, uint pitch, uint rpt)

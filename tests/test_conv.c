@@ -327,7 +327,9 @@ START_TEST(test_every_tile_exact)
                         /* planes of 64x64: the implicit weight gradient per image, then summed */
                         {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
                         /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
-                        {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)}};
+                        {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)},
+                        /* padded above and below only: the padded copy row for row (pad_rows) */
+                        {{2, 3, 9, 34}, 5, {3, 3, 1, 1, 1, 0, 1, 1, 0, 0, 0}}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */
     const char *settings[] = {"conv.CONV_TILE=3", "conv.CONV_TILE=4", "gemm.GEMM_MR=16", "gemm.GEMM_MR=24",
                               "conv.CONV_FIXED_TAPS=0"};

@@ -251,6 +251,10 @@ static clseg_status pad_images(clseg_context *ctx, const clseg_conv_geom *g, con
                             CLSEG_ARG_UINT(g->w),
                             CLSEG_ARG_UINT(g->ph),
                             CLSEG_ARG_UINT(g->pw)};
+    if (g->pw == 0) { /* rows copied vector for vector; pad_rows takes no PW */
+        size_t rows[2] = {ic->hp, images * (size_t)g->c};
+        return clseg_ocl_run(ctx, "conv", "pad_rows", args, CLSEG_NARGS(args) - 1, 2, rows, NULL);
+    }
     size_t global[3] = {ic->wp, ic->hp, images * (size_t)g->c};
     return clseg_ocl_run(ctx, "conv", "pad_images", args, CLSEG_NARGS(args), 3, global, NULL);
 }
