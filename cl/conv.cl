@@ -504,10 +504,6 @@ __kernel void pack_flipped_weights(__global const float *w, uint w_off, __global
     }
 }
 
-/* images = beta images + bias + the sum of every col entry that im2col would have read from
- * this pixel, gathered in a fixed order (kernel row, kernel column): no atomics, same bits on
- * every run. beta == 0 overwrites; has_bias == 0 ignores bias. A work-item fills one image row
- * of one channel, and stride 1 (most layers) needs no division at all. */
 /* Image pixel (c, y, x)'s sum over the col entries that read it, in (i, j) order. */
 inline float col2im_sum(__global const float *cb, uint c, int y, int x, GEOM_ARGS)
 {
@@ -533,6 +529,10 @@ inline float col2im_sum(__global const float *cb, uint c, int y, int x, GEOM_ARG
     return s;
 }
 
+/* images = beta images + bias + the sum of every col entry that im2col would have read from
+ * this pixel, gathered in a fixed order (kernel row, kernel column): no atomics, same bits on
+ * every run. beta == 0 overwrites; has_bias == 0 ignores bias. A work-item fills one image row
+ * of one channel, and stride 1 (most layers) needs no division at all. */
 __kernel void col2im(__global const float *col, uint col_off, __global float *img, uint img_off,
                      __global const float *bias, uint bias_off, int has_bias, float beta, uint images, GEOM_ARGS)
 {
