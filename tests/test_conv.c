@@ -324,7 +324,9 @@ START_TEST(test_every_tile_exact)
                         {{1, 3, 6, 8}, 2, DESC(4, 4, 2, 1, 1, 0, 1)},
                         /* a weight gradient of few blocks and a long k: k split into shares */
                         {{2, 6, 32, 48}, 5, DESC(2, 2, 2, 0, 1, 0, 1)},
-                        /* planes of 64x64: the implicit weight gradient per image, then summed */
+                        /* planes of 32x32 (the least) and 64x64: the implicit weight gradient
+                         * per image, then summed */
+                        {{8, 16, 32, 32}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
                         /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
                         {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)},
