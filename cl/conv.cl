@@ -155,7 +155,9 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
                     _Pragma("unroll") for (int u = 0; u < NV; u++)                                                   \
                     {                                                                                                \
                         if (SW == 1) {                                                                               \
-                            v[u] = tile16(row + j * DW + 16 * u, (uint)SH * Wp, rpt);                                \
+                            /* tiles of several vectors are one row's (rpt 1) */                                     \
+                            v[u] = NV > 1 ? vload16(0, row + j * DW + 16 * u)                                        \
+                                          : tile16(row + j * DW, (uint)SH * Wp, rpt);                                \
                         } else {                                                                                     \
                             float16 lo = vload16(2 * u, row + j * DW), hi = vload16(2 * u + 1, row + j * DW);        \
                             v[u] = (float16)(lo.even, hi.even);                                                      \
@@ -200,6 +202,7 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
     CONV_IMPLICIT_TAPS(MR, NV, conv_implicit_##MR##x##NV, KH, KW)                                                    \
     CONV_IMPLICIT_TAPS(MR, NV, conv_implicit3x3_##MR##x##NV, 3, 3)
 
+CONV_IMPLICIT(4, 4)
 CONV_IMPLICIT(16, 1)
 CONV_IMPLICIT(24, 1)
 CONV_IMPLICIT(8, 2)

@@ -46,7 +46,9 @@
         _Pragma("unroll") for (int q = 0; q < W / 4; q++) vstore4(vload4(q, t), q, out);                             \
     }
 
-/* 16 and 24 for the matrix products; 8 and 12 also for the convolutions' CONV_TILE */
+/* 16 and 24 for the matrix products; 8 and 12 also for the convolutions' CONV_TILE, 4 for
+ * convolutions onto at most 4 channels */
+GEMM_PACK(4)
 GEMM_PACK(8)
 GEMM_PACK(12)
 GEMM_PACK(16)

@@ -298,8 +298,8 @@ END_TEST
  * them. The layers take the implicit path where the device has it: outputs at least 16 wide,
  * stride 1 and 2, dilation, K not a multiple of any tile, outputs 8 and 4 wide (2 and 4 rows
  * per vector), the 2x2 stride-2 transposed convolution's own kernel (13 channels: a partial
- * panel), the implicit weight gradient, the 3x3 stride-2 gradient's own kernel and col2im's
- * stride-2 vector kernel. */
+ * panel), the implicit weight gradient, the 3x3 stride-2 gradient's own kernel, col2im's
+ * stride-2 vector kernel and the narrow panels of convolutions onto at most 4 channels. */
 START_TEST(test_every_tile_exact)
 {
     clseg_context *ref = test_context("ref");
@@ -330,6 +330,11 @@ START_TEST(test_every_tile_exact)
                         {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
                         /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
                         {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)},
+                        /* onto at most 4 channels, outputs 64 wide or more: panels of 4 channels x
+                         * 64 outputs (a forward onto 2, its gradient onto 3; stride 2; a partial
+                         * last tile) */
+                        {{2, 3, 6, 80}, 2, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        {{2, 3, 5, 160}, 1, DESC(3, 3, 2, 1, 1, 0, 0)},
                         /* padded above and below only: the padded copy row for row (pad_rows) */
                         {{2, 3, 9, 34}, 5, {3, 3, 1, 1, 1, 0, 1, 1, 0, 0, 0}}};
     /* CONV_TILE 1 and 2 are the 16x16 and 24x16 tiles that the forced panel heights select */

@@ -13,6 +13,10 @@ static size_t round_up(size_t v, size_t to)
 
 /* The implicit GEMM of a convolution (cl/conv.cl): panels of mr output channels times tiles of
  * 16 outputs along a row, reading a zero-padded copy of the image. */
+/* Convolutions onto at most NARROW_MR channels (a classifier, the input layer's gradient)
+ * take panels that narrow, with NARROW_NV vectors of outputs per work-item instead. */
+enum { NARROW_MR = 4, NARROW_NV = 4 };
+
 typedef struct implicit_conv {
     unsigned mr, nv;      /* mr channels x 16 nv outputs per work-item */
     unsigned rpt;         /* output rows per 16-output tile: 1, or 2 and 4 for rows 8 and 4 wide */
@@ -31,7 +35,11 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
     if (clseg_ocl_tunable(ctx, "conv", "CONV_TILE", &tile) != CLSEG_STATUS_SUCCESS || tile < 0 || tile > 4)
         tile = 0;
     ic.rpt = g->wo < NR ? (unsigned)(NR / g->wo) : 1;
-    if (tile == 0 || ic.rpt > 1) {
+    if (tile == 0 && g->k <= NARROW_MR && g->wo >= NR * NARROW_NV) {
+        /* a panel of 16 channels would leave 12 or more of every 16 FMAs unused */
+        ic.mr = NARROW_MR;
+        ic.nv = NARROW_NV;
+    } else if (tile == 0 || ic.rpt > 1) {
         ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
         ic.nv = 1;
     } else {

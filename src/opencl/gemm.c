@@ -131,7 +131,7 @@ clseg_status clseg_ocl_gemm_pack(clseg_context *ctx, size_t rows, size_t k, unsi
                             {sizeof(cl_mem), &x.mem},   CLSEG_ARG_UINT(x.offset),   CLSEG_ARG_UINT(x.ld),
                             CLSEG_ARG_UINT(x_stride),   {sizeof(cl_mem), &dst.mem}, CLSEG_ARG_UINT(dst.offset),
                             CLSEG_ARG_UINT(dst.stride), CLSEG_ARG_UINT(panel_k)};
-    if (width != 8 && width != 12 && width != 16 && width != 24)
+    if (width != 4 && width != 8 && width != 12 && width != 16 && width != 24)
         return clseg_fail(ctx, CLSEG_STATUS_INTERNAL, "gemm: no packing kernel for panels of %u rows", width);
     char kernel[32];
     snprintf(kernel, sizeof kernel, "gemm_pack_%u", width);

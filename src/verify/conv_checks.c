@@ -67,6 +67,9 @@ static const conv_arg dil2 = {{2, 4, 15, 17}, 3, DESC(3, 3, 1, 2, 2, 0, 0), 1, 1
 static const conv_arg dil6 = {{1, 8, 33, 29}, 8, DESC(3, 3, 1, 6, 6, 0, 0), 0, 0.0f};
 static const conv_arg pointwise = {{2, 16, 13, 11}, 7, DESC(1, 1, 1, 0, 1, 0, 0), 1, 1.0f};
 static const conv_arg unet = {{2, 32, 64, 64}, 64, DESC(3, 3, 1, 1, 1, 0, 0), 1, 1.0f};
+/* onto at most 4 channels with rows of 64 or more: the CPU kernels' narrow panels (a classifier;
+ * backward to the 3-channel input) */
+static const conv_arg narrow = {{2, 3, 16, 96}, 2, DESC(3, 3, 1, 1, 1, 0, 0), 1, 0.5f};
 static const conv_arg up2 = {{2, 16, 9, 7}, 8, DESC(2, 2, 2, 0, 1, 0, 1), 1, 0.0f};
 static const conv_arg up3 = {{2, 8, 7, 9}, 5, DESC(3, 3, 2, 1, 1, 1, 1), 1, 1.0f};
 static const conv_arg up_dil = {{1, 3, 6, 5}, 4, {3, 3, 1, 2, 1, 0, 2, 2, 1, 1, 1}, 0, 0.5f};
@@ -90,6 +93,7 @@ static const verify_case cases[] = {
     {"conv2d.forward", "1x8x33x29 -> 8 k3 d6 p6", run_forward, &dil6, 1e-4},
     {"conv2d.forward", "2x16x13x11 -> 7 k1 bias", run_forward, &pointwise, 1e-4},
     {"conv2d.forward", "2x32x64x64 -> 64 k3 p1 bias", run_forward, &unet, 1e-4},
+    {"conv2d.forward", "2x3x16x96 -> 2 k3 p1 bias", run_forward, &narrow, 1e-4},
     {"conv2d.backward_data", "1x1x1x1 k1 beta=0", run_backward_data, &one, 1e-4},
     {"conv2d.backward_data", "1x3x7x9 k3 p1 beta=1", run_backward_data, &odd, 1e-4},
     {"conv2d.backward_data", "2x5x13x11 k3 s2 p1 beta=0", run_backward_data, &odd_s2, 1e-4},
@@ -98,6 +102,7 @@ static const verify_case cases[] = {
     {"conv2d.backward_data", "1x8x33x29 k3 d6 p6 beta=0", run_backward_data, &dil6, 1e-4},
     {"conv2d.backward_data", "2x16x13x11 k1 beta=1", run_backward_data, &pointwise, 1e-4},
     {"conv2d.backward_data", "2x32x64x64 -> 64 k3 p1 beta=1", run_backward_data, &unet, 1e-4},
+    {"conv2d.backward_data", "2x3x16x96 -> 2 k3 p1 beta=0.5", run_backward_data, &narrow, 1e-4},
     {"conv2d.backward_weights", "1x1x1x1 k1 bias beta=0", run_backward_weights, &one, 1e-4},
     {"conv2d.backward_weights", "1x3x7x9 k3 p1 bias beta=1", run_backward_weights, &odd, 1e-4},
     {"conv2d.backward_weights", "2x5x13x11 k3 s2 p1 beta=0", run_backward_weights, &odd_s2, 1e-4},
@@ -106,6 +111,7 @@ static const verify_case cases[] = {
     {"conv2d.backward_weights", "1x8x33x29 k3 d6 p6 beta=0", run_backward_weights, &dil6, 1e-4},
     {"conv2d.backward_weights", "2x16x13x11 k1 bias beta=1", run_backward_weights, &pointwise, 1e-4},
     {"conv2d.backward_weights", "2x32x64x64 -> 64 k3 p1 bias beta=1", run_backward_weights, &unet, 1e-3},
+    {"conv2d.backward_weights", "2x3x16x96 -> 2 k3 p1 bias beta=0.5", run_backward_weights, &narrow, 1e-4},
     {"deconv2d.forward", "1x1x1x1 k1", run_forward, &up_one, 1e-4},
     {"deconv2d.forward", "2x16x9x7 -> 8 k2 s2 bias", run_forward, &up2, 1e-4},
     {"deconv2d.forward", "2x8x7x9 -> 5 k3 s2 p1 op1 bias", run_forward, &up3, 1e-4},
