@@ -11,12 +11,12 @@ static size_t round_up(size_t v, size_t to)
     return (v + to - 1) / to * to;
 }
 
-/* The implicit GEMM of a convolution (cl/conv.cl): panels of mr output channels times tiles of
- * 16 outputs along a row, reading a zero-padded copy of the image. */
 /* Convolutions onto at most NARROW_MR channels (a classifier, the input layer's gradient)
  * take panels that narrow, with NARROW_NV vectors of outputs per work-item instead. */
 enum { NARROW_MR = 4, NARROW_NV = 4 };
 
+/* The implicit GEMM of a convolution (cl/conv.cl): panels of mr output channels times tiles of
+ * 16 outputs along a row, reading a zero-padded copy of the image. */
 typedef struct implicit_conv {
     unsigned mr, nv;      /* mr channels x 16 nv outputs per work-item */
     unsigned rpt;         /* output rows per 16-output tile: 1, or 2 and 4 for rows 8 and 4 wide */
