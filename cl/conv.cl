@@ -128,14 +128,15 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
     return vload16(0, r);
 }
 
-/* Work-item (tile t, output row oy, z = image b x panels + panel p): the MR channels of panel p
- * at the 16 NV outputs ox = 16 NV t ... of row oy, in MR x NV float16 registers. The weights
- * are packed as gemm_pack_* packs them (MR values per tap, taps in (c, i, j) order). Each tap
- * costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs fewer loads per
- * FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks); outputs 8 or 4 wide
- * take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16 contiguous outputs. The
- * bias (has_bias) is added as the sums are stored, not in a pass of its own. */
-#define CONV_IMPLICIT_TAPS(MR, NV, NAME, TH, TW)                                                                                        \
+/* Work-item (tile t, output row oy, z = image b x panels + panel p): the first MR channels of
+ * panel p at the 16 NV outputs ox = 16 NV t ... of row oy, in MR x NV float16 registers. The
+ * weights are packed as gemm_pack_* packs them (PW >= MR values per tap, taps in (c, i, j)
+ * order). Each tap costs MR broadcast loads and NV vector loads for MR NV FMAs: NV > 1 needs
+ * fewer loads per FMA, which is what limits a CPU here. Stride 1 or 2 (the host checks);
+ * outputs 8 or 4 wide take rpt = 2 or 4 rows per tile (NV 1, stride 1), which are then 16
+ * contiguous outputs. The bias (has_bias) is added as the sums are stored, not in a pass of
+ * its own. */
+#define CONV_IMPLICIT_TAPS(MR, PW, NV, NAME, TH, TW)                                                                 \
     __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void NAME(                         \
         __global const float *xp, uint xp_off, uint Hp, uint Wp, __global const float *wp, uint wp_off,             \
         uint panels, __global float *out, uint out_off, __global const float *bias, uint bias_off, int has_bias,     \
@@ -143,14 +144,14 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
     {                                                                                                                \
         uint t = get_global_id(0), oy = get_global_id(1) * rpt, z = get_global_id(2), p = z % panels, b = z / panels; \
         uint R = (uint)(C * KH * KW), ox0 = t * 16 * NV;                                                             \
-        __global const float *w = wp + wp_off + (size_t)p * R * MR;                                                  \
+        __global const float *w = wp + wp_off + (size_t)p * R * PW;                                                  \
         __global const float *img = xp + xp_off + ((size_t)b * (uint)C * Hp + oy * (uint)SH) * Wp + ox0 * (uint)SW;  \
         float16 acc[MR * NV];                                                                                        \
         _Pragma("unroll") for (int i = 0; i < MR * NV; i++) acc[i] = (float16)(0.0f);                                \
         for (int c = 0; c < C; c++)                                                                                  \
             for (int i = 0; i < TH; i++) {                                                                           \
                 __global const float *row = img + ((size_t)c * Hp + (uint)(i * DH)) * Wp;                            \
-                for (int j = 0; j < TW; j++, w += MR) {                                                              \
+                for (int j = 0; j < TW; j++, w += PW) {                                                              \
                     float16 v[NV];                                                                                   \
                     _Pragma("unroll") for (int u = 0; u < NV; u++)                                                   \
                     {                                                                                                \
@@ -173,7 +174,7 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
             }                                                                                                        \
         /* loops over acc are unrolled so that every index is a constant: a variable one would  \
          * make LLVM keep the accumulators in memory instead of registers */                   \
-        uint k0 = p * MR;                                                                                            \
+        uint k0 = p * PW;                                                                                            \
         _Pragma("unroll") for (int ii = 0; ii < MR; ii++)                                                            \
         {                                                                                                            \
             _Pragma("unroll") for (int u = 0; u < NV; u++)                                                           \
@@ -199,10 +200,16 @@ inline float16 tile16(__global const float *r, uint pitch, uint rpt)
 
 /* The taps' loops with the kernel's own sizes, and with 3x3 fixed so that LLVM unrolls them */
 #define CONV_IMPLICIT(MR, NV)                                                                                        \
-    CONV_IMPLICIT_TAPS(MR, NV, conv_implicit_##MR##x##NV, KH, KW)                                                    \
-    CONV_IMPLICIT_TAPS(MR, NV, conv_implicit3x3_##MR##x##NV, 3, 3)
+    CONV_IMPLICIT_TAPS(MR, MR, NV, conv_implicit_##MR##x##NV, KH, KW)                                                \
+    CONV_IMPLICIT_TAPS(MR, MR, NV, conv_implicit3x3_##MR##x##NV, 3, 3)
 
 CONV_IMPLICIT(4, 4)
+/* 3x3 convolutions onto 1 to 3 channels (a classifier, the gradient to a 3-channel input):
+ * panels of 4, as gemm_pack_4 packs them, of which only the channels there are computed. Other
+ * kernel sizes take CONV_IMPLICIT(4, 4): every kernel here adds to the program's build time. */
+CONV_IMPLICIT_TAPS(1, 4, 4, conv_implicit3x3_1x4, 3, 3)
+CONV_IMPLICIT_TAPS(2, 4, 4, conv_implicit3x3_2x4, 3, 3)
+CONV_IMPLICIT_TAPS(3, 4, 4, conv_implicit3x3_3x4, 3, 3)
 CONV_IMPLICIT(16, 1)
 CONV_IMPLICIT(24, 1)
 CONV_IMPLICIT(8, 2)

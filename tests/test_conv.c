@@ -331,8 +331,9 @@ START_TEST(test_every_tile_exact)
                         /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
                         {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)},
                         /* onto at most 4 channels, outputs 64 wide or more: panels of 4 channels x
-                         * 64 outputs (a forward onto 2, its gradient onto 3; stride 2; a partial
-                         * last tile) */
+                         * 64 outputs, of which a 3x3 kernel computes only the channels there are
+                         * (a forward onto 2, its gradient onto 3; stride 2 onto 1; a partial last
+                         * tile) */
                         {{2, 3, 6, 80}, 2, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{2, 3, 5, 160}, 1, DESC(3, 3, 2, 1, 1, 0, 0)},
                         /* padded above and below only: the padded copy row for row (pad_rows) */

@@ -19,6 +19,7 @@ enum { NARROW_MR = 4, NARROW_NV = 4 };
  * 16 outputs along a row, reading a zero-padded copy of the image. */
 typedef struct implicit_conv {
     unsigned mr, nv;      /* mr channels x 16 nv outputs per work-item */
+    unsigned lanes;       /* the channels a narrow 3x3 panel computes (cl/conv.cl); else mr */
     unsigned rpt;         /* output rows per 16-output tile: 1, or 2 and 4 for rows 8 and 4 wide */
     size_t rows;          /* R = C KH KW */
     size_t panels, tiles; /* channel panels; 16-output tiles per output row */
@@ -36,15 +37,15 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
         tile = 0;
     ic.rpt = g->wo < NR ? (unsigned)(NR / g->wo) : 1;
     if (tile == 0 && g->k <= NARROW_MR && g->wo >= NR * NARROW_NV) {
-        /* a panel of 16 channels would leave 12 or more of every 16 FMAs unused */
+        /* a panel of 16 channels would leave 12 or more of every 16 FMAs unused; the kernel
+         * computes only the k channels there are (1 of 4 for a classifier) */
         ic.mr = NARROW_MR;
         ic.nv = NARROW_NV;
-    } else if (tile == 0 || ic.rpt > 1) {
-        ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
-        ic.nv = 1;
+        ic.lanes = (unsigned)g->k;
     } else {
-        ic.mr = tiles[tile - 1][0];
-        ic.nv = tiles[tile - 1][1];
+        ic.mr = tile == 0 || ic.rpt > 1 ? clseg_ocl_gemm_panel_height(ctx, (size_t)g->k) : tiles[tile - 1][0];
+        ic.nv = tile == 0 || ic.rpt > 1 ? 1 : tiles[tile - 1][1];
+        ic.lanes = ic.mr;
     }
     ic.rows = (size_t)clseg_conv_col_rows(g);
     ic.panels = ((size_t)g->k + ic.mr - 1) / ic.mr;
@@ -356,8 +357,9 @@ clseg_status clseg_ocl_conv_packed_run(clseg_context *ctx, const clseg_conv_para
             char kernel[32];
             long fixed = 0;
             st = clseg_ocl_tunable(ctx, "conv", "CONV_FIXED_TAPS", &fixed);
-            snprintf(kernel, sizeof kernel, "conv_implicit%s_%ux%u", fixed == 1 && g.kh == 3 && g.kw == 3 ? "3x3" : "",
-                     ic.mr, ic.nv);
+            bool taps3x3 = fixed == 1 && g.kh == 3 && g.kw == 3;
+            snprintf(kernel, sizeof kernel, "conv_implicit%s_%ux%u", taps3x3 ? "3x3" : "", taps3x3 ? ic.lanes : ic.mr,
+                     ic.nv);
             if (st == CLSEG_STATUS_SUCCESS)
                 st = clseg_ocl_run(ctx, "conv", kernel, conv, CLSEG_NARGS(conv), 3, global, one);
         }

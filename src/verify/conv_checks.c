@@ -70,6 +70,9 @@ static const conv_arg unet = {{2, 32, 64, 64}, 64, DESC(3, 3, 1, 1, 1, 0, 0), 1,
 /* onto at most 4 channels with rows of 64 or more: the CPU kernels' narrow panels (a classifier;
  * backward to the 3-channel input) */
 static const conv_arg narrow = {{2, 3, 16, 96}, 2, DESC(3, 3, 1, 1, 1, 0, 0), 1, 0.5f};
+/* ... every width of them: panels computing 4 channels (forward), 3 (backward) and 1 */
+static const conv_arg narrow4 = {{2, 3, 9, 128}, 4, DESC(3, 3, 1, 1, 1, 0, 0), 1, 0.5f};
+static const conv_arg classifier = {{2, 8, 5, 64}, 1, DESC(3, 3, 1, 1, 1, 0, 0), 1, 0.0f};
 static const conv_arg up2 = {{2, 16, 9, 7}, 8, DESC(2, 2, 2, 0, 1, 0, 1), 1, 0.0f};
 static const conv_arg up3 = {{2, 8, 7, 9}, 5, DESC(3, 3, 2, 1, 1, 1, 1), 1, 1.0f};
 static const conv_arg up_dil = {{1, 3, 6, 5}, 4, {3, 3, 1, 2, 1, 0, 2, 2, 1, 1, 1}, 0, 0.5f};
@@ -94,6 +97,8 @@ static const verify_case cases[] = {
     {"conv2d.forward", "2x16x13x11 -> 7 k1 bias", run_forward, &pointwise, 1e-4},
     {"conv2d.forward", "2x32x64x64 -> 64 k3 p1 bias", run_forward, &unet, 1e-4},
     {"conv2d.forward", "2x3x16x96 -> 2 k3 p1 bias", run_forward, &narrow, 1e-4},
+    {"conv2d.forward", "2x3x9x128 -> 4 k3 p1 bias", run_forward, &narrow4, 1e-4},
+    {"conv2d.forward", "2x8x5x64 -> 1 k3 p1 bias", run_forward, &classifier, 1e-4},
     {"conv2d.backward_data", "1x1x1x1 k1 beta=0", run_backward_data, &one, 1e-4},
     {"conv2d.backward_data", "1x3x7x9 k3 p1 beta=1", run_backward_data, &odd, 1e-4},
     {"conv2d.backward_data", "2x5x13x11 k3 s2 p1 beta=0", run_backward_data, &odd_s2, 1e-4},
@@ -103,6 +108,7 @@ static const verify_case cases[] = {
     {"conv2d.backward_data", "2x16x13x11 k1 beta=1", run_backward_data, &pointwise, 1e-4},
     {"conv2d.backward_data", "2x32x64x64 -> 64 k3 p1 beta=1", run_backward_data, &unet, 1e-4},
     {"conv2d.backward_data", "2x3x16x96 -> 2 k3 p1 beta=0.5", run_backward_data, &narrow, 1e-4},
+    {"conv2d.backward_data", "2x3x9x128 -> 4 k3 p1 beta=0.5", run_backward_data, &narrow4, 1e-4},
     {"conv2d.backward_weights", "1x1x1x1 k1 bias beta=0", run_backward_weights, &one, 1e-4},
     {"conv2d.backward_weights", "1x3x7x9 k3 p1 bias beta=1", run_backward_weights, &odd, 1e-4},
     {"conv2d.backward_weights", "2x5x13x11 k3 s2 p1 beta=0", run_backward_weights, &odd_s2, 1e-4},
