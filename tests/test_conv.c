@@ -328,6 +328,8 @@ START_TEST(test_every_tile_exact)
                          * per image, then summed */
                         {{8, 16, 32, 32}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
                         {{2, 16, 64, 64}, 3, DESC(3, 3, 1, 1, 1, 0, 0)},
+                        /* ... and of fewer channels at 256x256 (U-Net's first layer) */
+                        {{2, 3, 256, 256}, 2, DESC(3, 3, 1, 1, 1, 0, 0)},
                         /* a 3x3 stride-2 gradient over feature rows of two 16-value tiles */
                         {{1, 4, 6, 64}, 13, DESC(3, 3, 2, 1, 1, 0, 0)},
                         /* onto at most 4 channels, outputs 64 wide or more: panels of 4 channels x

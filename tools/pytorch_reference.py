@@ -614,7 +614,8 @@ def compare(argv):
     return 1 if failed else 0
 
 
-# U-Net's 3x3 convolutions as `clseg bench ops` lists them: (input channels, side, output channels).
+# U-Net's 3x3 convolutions as `clseg bench ops --size 128` lists them: (input channels, side, output
+# channels); other sizes scale the sides.
 UNET_CONVS = ((3, 128, 32), (32, 128, 32), (64, 128, 32), (32, 64, 64), (64, 64, 64), (128, 64, 64),
               (64, 32, 128), (128, 32, 128), (256, 32, 128), (128, 16, 256), (256, 16, 256), (512, 16, 256),
               (256, 8, 512), (512, 8, 512))
@@ -623,16 +624,21 @@ UNET_CONVS = ((3, 128, 32), (32, 128, 32), (64, 128, 32), (32, 64, 64), (64, 64,
 def sgemm(argv):
     """numpy's float32 matrix product (OpenBLAS in PyPI's wheels) at the products of U-Net's 3x3
     convolutions: W (K x 9C) times im2col (9C x side^2), once per image of a batch. Its GFLOP/s
-    are what `clseg bench ops --op conv2d --size 128` is compared with."""
+    are what `clseg bench ops --op conv2d --size S` is compared with."""
     ap = argparse.ArgumentParser(prog="pytorch_reference.py sgemm", description=sgemm.__doc__)
+    ap.add_argument("--size", type=positive, default=128,
+                    help="U-Net's input side, as clseg bench ops --size takes it: a multiple of 16 (default 128)")
     ap.add_argument("--batch", type=positive, default=8)
     ap.add_argument("--repeat", type=positive, default=5)
     a = ap.parse_args(argv)
+    if a.size % 16:
+        ap.error("--size %d: not a multiple of 16 (U-Net pools 4 times)" % a.size)
     import numpy as np
     rng = np.random.default_rng(1)
     print("numpy %s, BLAS: %s" % (np.__version__, blas_name(np)))
     print("%-28s %10s %9s" % ("product (M x N x K) x batch", "ms", "GFLOP/s"))
-    shapes = [(k, side * side, 9 * c, "conv %dx%dx%d ->%d" % (c, side, side, k)) for c, side, k in UNET_CONVS]
+    sides = [(c, side * a.size // 128, k) for c, side, k in UNET_CONVS]
+    shapes = [(k, side * side, 9 * c, "conv %dx%dx%d ->%d" % (c, side, side, k)) for c, side, k in sides]
     shapes += [(64, 65536, 576, "issue: 64 x 65536 x 576"), (128, 16384, 1152, "issue: 128 x 16384 x 1152")]
     for m, n, k, label in shapes:
         w = rng.random((m, k), dtype=np.float32)

@@ -156,14 +156,19 @@ static size_t transposed_weight_elems(const transposed_kernel *tk, const clseg_c
  * more) runs a grid of work-items per image, each summing into a partial gradient of its own,
  * added afterwards: an image's planes then stay in cache while the neighbouring work-items
  * (the other output channels) read them again. Faster by 10-20% at 64x64 and 12-17% at 32x32
- * (PoCL, 8 images); at 16x16 adding the partial sums costs what the cache saves. */
+ * (PoCL, 8 images); at 16x16 adding the partial sums costs what the cache saves. Planes of
+ * WGRAD_SPLIT_ALL_PIXELS and more split whatever their channels: unsplit, the 48 work-items of
+ * U-Net's first layer (3 channels) stream the whole batch's planes from memory once per pair of
+ * output channels: its kernel took 11.0 ms a call at 256x256 instead of 9.3 split (medians of 8
+ * runs in turns); at 128x128 split was slower (2.1 against 1.8). */
 #define WGRAD_SPLIT_PIXELS 1024
+#define WGRAD_SPLIT_ALL_PIXELS 65536
 
 static size_t wgrad_partials(const clseg_conv_geom *g)
 {
-    return g->ho * g->wo >= WGRAD_SPLIT_PIXELS && g->n > 1 && g->c >= 16
-               ? (size_t)g->n * (size_t)(g->k * clseg_conv_col_rows(g))
-               : 0;
+    int64_t pixels = g->ho * g->wo;
+    bool split = (pixels >= WGRAD_SPLIT_PIXELS && g->c >= 16) || pixels >= WGRAD_SPLIT_ALL_PIXELS;
+    return split && g->n > 1 ? (size_t)g->n * (size_t)(g->k * clseg_conv_col_rows(g)) : 0;
 }
 
 bool clseg_ocl_conv_packed_applies(clseg_context *ctx, const clseg_conv_geom *g, bool gradient)
