@@ -36,17 +36,19 @@ static implicit_conv plan_conv(clseg_context *ctx, const clseg_conv_geom *g)
     if (clseg_ocl_tunable(ctx, "conv", "CONV_TILE", &tile) != CLSEG_STATUS_SUCCESS || tile < 0 || tile > 4)
         tile = 0;
     ic.rpt = g->wo < NR ? (unsigned)(NR / g->wo) : 1;
-    if (tile == 0 && g->k <= NARROW_MR && g->wo >= NR * NARROW_NV) {
-        /* a panel of 16 channels would leave 12 or more of every 16 FMAs unused; the kernel
-         * computes only the k channels there are (1 of 4 for a classifier) */
+    bool narrow = tile == 0 && g->k <= NARROW_MR && g->wo >= NR * NARROW_NV;
+    if (narrow) {
+        /* a panel of 16 channels would leave 12 or more of every 16 FMAs unused */
         ic.mr = NARROW_MR;
         ic.nv = NARROW_NV;
-        ic.lanes = (unsigned)g->k;
+    } else if (tile == 0 || ic.rpt > 1) {
+        ic.mr = clseg_ocl_gemm_panel_height(ctx, (size_t)g->k);
+        ic.nv = 1;
     } else {
-        ic.mr = tile == 0 || ic.rpt > 1 ? clseg_ocl_gemm_panel_height(ctx, (size_t)g->k) : tiles[tile - 1][0];
-        ic.nv = tile == 0 || ic.rpt > 1 ? 1 : tiles[tile - 1][1];
-        ic.lanes = ic.mr;
+        ic.mr = tiles[tile - 1][0];
+        ic.nv = tiles[tile - 1][1];
     }
+    ic.lanes = narrow ? (unsigned)g->k : ic.mr; /* 1 of 4 for a classifier */
     ic.rows = (size_t)clseg_conv_col_rows(g);
     ic.panels = ((size_t)g->k + ic.mr - 1) / ic.mr;
     ic.tiles = ((size_t)g->wo + NR * ic.nv - 1) / (NR * ic.nv);
